@@ -1,0 +1,66 @@
+# gr-lmsscc: `make demo` runs the main job, `make test` runs every test.
+# Each first does its own idempotent set-up: Debian packages, the venv, the
+# C++ build and the install into a prefix inside the venv.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PREFIX := $(abspath $(VENV))/gr
+BUILD := build
+SITE := $(VENV)/lib/python3.11/site-packages
+STAMP := $(VENV)/.stamps
+
+APT_PACKAGES := gnuradio-dev gnuradio cmake g++ make pkg-config pybind11-dev \
+	python3-pybind11 libspdlog-dev libgmp-dev python3-numpy python3-zmq castxml \
+	python3-pygccxml python3-venv xz-utils zstd brotli gzip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install build apt venv data clean ctest pytest
+
+demo: install
+	$(PY) apps/demo.py
+
+test: install
+	cd $(BUILD) && ctest --output-on-failure
+	$(PY) -m pytest -q tests
+
+install: $(STAMP)/install
+build: $(STAMP)/install
+venv: $(STAMP)/venv
+apt: $(STAMP)/apt
+
+$(STAMP)/apt:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(STAMP) && touch $@
+
+$(STAMP)/venv: $(STAMP)/apt requirements.txt requirements-nodeps.txt
+	[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	@mkdir -p $(STAMP) && touch $@
+
+# Rebuilt when any C++/CMake/Python/GRC source changes; cmake itself only
+# recompiles what changed.
+SOURCES := $(shell find CMakeLists.txt lib include python grc -type f \
+	-not -path '*/__pycache__/*' 2>/dev/null)
+
+$(STAMP)/install: $(STAMP)/venv $(SOURCES)
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+		-DPYTHON_EXECUTABLE=$(abspath $(PY)) > $(BUILD).cmake.log || (cat $(BUILD).cmake.log; false)
+	cmake --build $(BUILD) -j2
+	cmake --install $(BUILD) > /dev/null
+	echo "$(PREFIX)/lib/python3.11/site-packages" > $(SITE)/gr-lmsscc.pth
+	@touch $@
+
+# Offline test corpora for the benchmarks (Canterbury corpus, gensim's news).
+data:
+	$(PY) bench/fetch_corpora.py
+
+clean:
+	rm -rf $(BUILD) $(BUILD).cmake.log $(PREFIX) $(STAMP)/install $(SITE)/gr-lmsscc.pth

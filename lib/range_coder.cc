@@ -1,0 +1,230 @@
+/* -*- c++ -*- */
+/* gr-lmsscc range coder; see include/gnuradio/lmsscc/range_coder.h. */
+
+#include <gnuradio/lmsscc/range_coder.h>
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace gr {
+namespace lmsscc {
+
+namespace {
+constexpr unsigned kWindowBits = 56;
+constexpr uint64_t kTop = uint64_t(1) << kWindowBits;       // window size
+constexpr uint64_t kBottom = uint64_t(1) << (kWindowBits - 8); // renormalise at or below
+constexpr unsigned kTopShift = kWindowBits - 8;              // position of the outgoing byte
+constexpr unsigned kWindowBytes = kWindowBits / 8;
+
+uint32_t checked_total(unsigned precision)
+{
+    if (precision < RC_MIN_PRECISION || precision > RC_MAX_PRECISION)
+        throw std::invalid_argument("range coder precision must be in [" +
+                                    std::to_string(RC_MIN_PRECISION) + ", " +
+                                    std::to_string(RC_MAX_PRECISION) + "], got " +
+                                    std::to_string(precision));
+    return uint32_t(1) << precision;
+}
+
+void check_cdf_ends(const uint32_t* cdf, size_t nsym, uint32_t total)
+{
+    if (nsym == 0)
+        throw std::invalid_argument("CDF must describe at least one symbol");
+    if (cdf[0] != 0 || cdf[nsym] != total)
+        throw std::invalid_argument("CDF must start at 0 and end at 2^precision = " +
+                                    std::to_string(total));
+}
+} // namespace
+
+/* ---------------------------------------------------------------- encoder */
+
+range_encoder::range_encoder(unsigned precision)
+    : d_precision(precision),
+      d_total(checked_total(precision)),
+      d_low(0),
+      d_range(kTop),
+      d_cache(0),
+      d_have_cache(false),
+      d_pending(0),
+      d_finished(false)
+{
+}
+
+void range_encoder::check_open() const
+{
+    if (d_finished)
+        throw std::logic_error("range_encoder used after finish()");
+}
+
+void range_encoder::shift_low()
+{
+    // The outgoing byte is final unless it is 0xFF and no carry has arrived:
+    // a later carry would turn a run of 0xFF into 0x00 and bump the byte before.
+    if (d_low < (uint64_t(0xFF) << kTopShift) || d_low >= kTop) {
+        const uint8_t carry = uint8_t(d_low >> kWindowBits);
+        if (d_have_cache)
+            d_out.push_back(uint8_t(d_cache + carry));
+        for (; d_pending > 0; --d_pending)
+            d_out.push_back(uint8_t(0xFF + carry));
+        d_cache = uint8_t(d_low >> kTopShift);
+        d_have_cache = true;
+    } else {
+        ++d_pending;
+    }
+    d_low = (d_low << 8) & (kTop - 1);
+}
+
+void range_encoder::normalize()
+{
+    while (d_range <= kBottom) {
+        shift_low();
+        d_range <<= 8;
+    }
+}
+
+void range_encoder::encode(uint32_t start, uint32_t freq)
+{
+    check_open();
+    if (freq == 0 || uint64_t(start) + freq > d_total)
+        throw std::invalid_argument("range_encoder::encode: interval [" + std::to_string(start) +
+                                    ", +" + std::to_string(freq) + ") outside [0, " +
+                                    std::to_string(d_total) + ") or empty");
+    const uint64_t r = d_range >> d_precision;
+    d_low += r * start;
+    // The last symbol takes the rounding slack, so no range is wasted.
+    d_range = (uint64_t(start) + freq == d_total) ? d_range - r * start : r * freq;
+    normalize();
+}
+
+void range_encoder::encode_symbol(const uint32_t* cdf, size_t nsym, uint32_t symbol)
+{
+    check_cdf_ends(cdf, nsym, d_total);
+    if (symbol >= nsym)
+        throw std::invalid_argument("symbol " + std::to_string(symbol) +
+                                    " outside alphabet of " + std::to_string(nsym));
+    if (cdf[symbol + 1] <= cdf[symbol])
+        throw std::invalid_argument("symbol " + std::to_string(symbol) +
+                                    " has zero (or negative) frequency in the CDF");
+    encode(cdf[symbol], cdf[symbol + 1] - cdf[symbol]);
+}
+
+void range_encoder::encode_symbols(const uint32_t* symbols,
+                                   size_t n,
+                                   const uint32_t* cdf,
+                                   size_t nsym)
+{
+    check_cdf_ends(cdf, nsym, d_total);
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t s = symbols[i];
+        if (s >= nsym || cdf[s + 1] <= cdf[s])
+            throw std::invalid_argument("symbol " + std::to_string(s) + " at position " +
+                                        std::to_string(i) + " is not codable under the CDF");
+        encode(cdf[s], cdf[s + 1] - cdf[s]);
+    }
+}
+
+std::vector<uint8_t> range_encoder::finish()
+{
+    check_open();
+    // Pick the value in [low, low + range) with the most trailing zero bits:
+    // only its leading bytes need to be sent, the decoder pads with zeros.
+    const uint64_t high = d_low + d_range; // exclusive, <= 2^57
+    unsigned k = kWindowBits + 1;
+    uint64_t value = 0;
+    for (;; --k) {
+        const uint64_t step = uint64_t(1) << k;
+        value = (d_low + step - 1) & ~(step - 1);
+        if (value < high)
+            break;
+    }
+    d_low = value;
+    const unsigned significant = k >= kWindowBits ? 0 : kWindowBits - k;
+    const unsigned shifts = std::max(1u, (significant + 7) / 8) + 1;
+    for (unsigned i = 0; i < shifts; ++i)
+        shift_low();
+    // Whatever is still cached is zero (all significant bits left above).
+    d_finished = true;
+    while (!d_out.empty() && d_out.back() == 0)
+        d_out.pop_back();
+    return std::move(d_out);
+}
+
+/* ---------------------------------------------------------------- decoder */
+
+range_decoder::range_decoder(const uint8_t* data, size_t size, unsigned precision)
+    : d_in(data, data + size),
+      d_pos(0),
+      d_past_end(0),
+      d_precision(precision),
+      d_total(checked_total(precision)),
+      d_code(0),
+      d_range(kTop),
+      d_r(0)
+{
+    for (unsigned i = 0; i < kWindowBytes; ++i)
+        d_code = (d_code << 8) | next_byte();
+}
+
+uint8_t range_decoder::next_byte()
+{
+    if (d_pos < d_in.size())
+        return d_in[d_pos++];
+    ++d_past_end;
+    return 0;
+}
+
+void range_decoder::normalize()
+{
+    while (d_range <= kBottom) {
+        d_code = (d_code << 8) | next_byte();
+        d_range <<= 8;
+    }
+}
+
+uint32_t range_decoder::target()
+{
+    d_r = d_range >> d_precision;
+    // code < range always holds, so code / r <= total; it equals total only
+    // inside the slack that the last symbol owns.
+    const uint64_t v = d_code / d_r;
+    return v >= d_total ? d_total - 1 : uint32_t(v);
+}
+
+void range_decoder::consume(uint32_t start, uint32_t freq)
+{
+    if (d_r == 0)
+        throw std::logic_error("range_decoder::consume called without target()");
+    if (freq == 0 || uint64_t(start) + freq > d_total)
+        throw std::invalid_argument("range_decoder::consume: bad interval");
+    const uint64_t offset = d_r * start;
+    const uint64_t width = (uint64_t(start) + freq == d_total) ? d_range - offset : d_r * freq;
+    if (d_code < offset || d_code - offset >= width)
+        throw std::invalid_argument("range_decoder::consume: interval does not hold the target");
+    d_code -= offset;
+    d_range = width;
+    d_r = 0;
+    normalize();
+}
+
+uint32_t range_decoder::decode_symbol(const uint32_t* cdf, size_t nsym)
+{
+    check_cdf_ends(cdf, nsym, d_total);
+    const uint32_t v = target();
+    // Last entry <= v: the symbol whose interval holds v (zero-width entries
+    // are skipped because upper_bound lands after all equal values).
+    const uint32_t* it = std::upper_bound(cdf, cdf + nsym + 1, v);
+    const size_t s = size_t(it - cdf) - 1;
+    if (s >= nsym || cdf[s + 1] <= cdf[s])
+        throw std::invalid_argument("CDF is not increasing");
+    consume(cdf[s], cdf[s + 1] - cdf[s]);
+    return uint32_t(s);
+}
+
+void range_decoder::decode_symbols(uint32_t* out, size_t n, const uint32_t* cdf, size_t nsym)
+{
+    for (size_t i = 0; i < n; ++i)
+        out[i] = decode_symbol(cdf, nsym);
+}
+
+} // namespace lmsscc
+} // namespace gr

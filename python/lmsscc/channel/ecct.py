@@ -1,0 +1,157 @@
+"""Error Correction Code Transformer (ECCT), written here from Choukroun & Wolf, NeurIPS 2022.
+
+Model (the paper's design, sizes configurable):
+  * input: the n channel reliabilities and the m syndrome bits of the hard decision, as one sequence
+    of n + m positions; position i gets a learned vector W_i scaled by its value
+    (|lambda_i| for variables, the bipolar syndrome 1 - 2 s_j for checks);
+  * N pre-norm transformer layers whose self-attention is MASKED by the code: two positions may
+    attend to each other only if they are adjacent or share a neighbour in the Tanner graph of H
+    (variable-check edges, variables sharing a check, checks sharing a variable, and self);
+  * a per-position projection to one value, then a dense layer (n + m) -> n that estimates the
+    multiplicative noise of each bit.
+
+Output convention: the network returns one logit per bit, e_i > 0 meaning "the channel flipped the
+sign of bit i", i.e. the multiplicative noise y_i * x_i is negative. The decoded word is the channel
+hard decision XOR (e > 0). Training on the all-zero codeword is valid because for a linear code over a
+channel symmetric in the sign, both the inputs (|y|, syndrome) and this target are independent of
+the transmitted codeword (see docs/channel_coding.md).
+
+Attention is a plain batched matmul + additive mask + softmax: on this CPU it measured faster than
+torch's fused scaled_dot_product_attention (shared NOTES.md), and it keeps the code transparent.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass
+class ECCTConfig:
+    n: int
+    m: int
+    layers: int = 2
+    d_model: int = 32
+    heads: int = 8
+    ffn_mult: int = 4
+    dropout: float = 0.0
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def attention_mask(H: np.ndarray) -> torch.Tensor:
+    """Boolean (n+m, n+m) mask of allowed attention pairs derived from H (m x n)."""
+    H = np.asarray(H, dtype=np.int64)
+    m, n = H.shape
+    vv = (H.T @ H) > 0                      # variables sharing a check (includes self)
+    cc = (H @ H.T) > 0                      # checks sharing a variable (includes self)
+    vc = H.T > 0                            # variable j touches check i
+    top = np.concatenate([vv, vc], axis=1)
+    bottom = np.concatenate([vc.T, cc], axis=1)
+    allowed = np.concatenate([top, bottom], axis=0)
+    allowed |= np.eye(n + m, dtype=bool)    # a variable of weight 0 still attends to itself
+    return torch.from_numpy(allowed)
+
+
+class MaskedSelfAttention(nn.Module):
+    def __init__(self, d_model: int, heads: int):
+        super().__init__()
+        if d_model % heads:
+            raise ValueError("d_model must be divisible by heads")
+        self.heads = heads
+        self.head_dim = d_model // heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+
+    def forward(self, x: torch.Tensor, additive_mask: torch.Tensor) -> torch.Tensor:
+        B, L, D = x.shape
+        qkv = self.qkv(x).view(B, L, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]                      # (B, h, L, dh)
+        scores = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim))
+        weights = torch.softmax(scores + additive_mask, dim=-1)
+        ctx = torch.matmul(weights, v).transpose(1, 2).reshape(B, L, D)
+        return self.out(ctx)
+
+
+class EncoderLayer(nn.Module):
+    """Pre-norm transformer layer (pre-norm trains more stably with short schedules)."""
+
+    def __init__(self, d_model: int, heads: int, ffn_mult: int, dropout: float):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(d_model)
+        self.attn = MaskedSelfAttention(d_model, heads)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.ffn = nn.Sequential(nn.Linear(d_model, ffn_mult * d_model), nn.GELU(),
+                                 nn.Linear(ffn_mult * d_model, d_model))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, additive_mask):
+        x = x + self.drop(self.attn(self.norm1(x), additive_mask))
+        return x + self.drop(self.ffn(self.norm2(x)))
+
+
+class ECCT(nn.Module):
+    def __init__(self, cfg: ECCTConfig, H: np.ndarray):
+        super().__init__()
+        self.cfg = cfg
+        H = np.asarray(H, dtype=np.uint8)
+        if H.shape != (cfg.m, cfg.n):
+            raise ValueError(f"H shape {H.shape} != (m, n) = {(cfg.m, cfg.n)}")
+        L = cfg.n + cfg.m
+        self.register_buffer("H", torch.from_numpy(H.astype(np.float32)), persistent=False)
+        allowed = attention_mask(H)
+        additive = torch.zeros(L, L)
+        additive[~allowed] = float("-inf")
+        self.register_buffer("additive_mask", additive, persistent=False)
+        self.embedding = nn.Parameter(torch.randn(L, cfg.d_model))
+        self.layers = nn.ModuleList(EncoderLayer(cfg.d_model, cfg.heads, cfg.ffn_mult, cfg.dropout)
+                                    for _ in range(cfg.layers))
+        self.final_norm = nn.LayerNorm(cfg.d_model)
+        self.to_scalar = nn.Linear(cfg.d_model, 1)
+        self.to_bits = nn.Linear(L, cfg.n)
+
+    def forward(self, reliab: torch.Tensor) -> torch.Tensor:
+        """reliab: (B, n) soft values, POSITIVE -> bit 0 (paper's y, or -LLR of the package).
+
+        Returns (B, n) flip logits (positive: the hard decision of that bit is wrong).
+        """
+        magnitude = reliab.abs()
+        hard = (reliab < 0).to(reliab.dtype)
+        syndrome = torch.remainder(hard @ self.H.T, 2.0)
+        features = torch.cat([magnitude, 1.0 - 2.0 * syndrome], dim=1)    # (B, n+m)
+        x = features.unsqueeze(-1) * self.embedding                       # (B, n+m, d)
+        for layer in self.layers:
+            x = layer(x, self.additive_mask)
+        per_position = self.to_scalar(self.final_norm(x)).squeeze(-1)     # (B, n+m)
+        return self.to_bits(per_position)
+
+
+def llr_to_reliability(llr: torch.Tensor) -> torch.Tensor:
+    """Package LLRs (positive -> 1) to the model input: sign flipped, scaled per frame.
+
+    Dividing by the frame's mean |LLR| makes the decoder insensitive to a global LLR scale (a
+    soft decoder fed without a noise estimate, a wrong sigma...), while relative reliabilities,
+    which carry the fading CSI, are kept.
+    """
+    scale = llr.abs().mean(dim=1, keepdim=True).clamp_min(1e-6)
+    return -llr / scale
+
+
+def flip_targets(reliab: torch.Tensor, codewords: torch.Tensor) -> torch.Tensor:
+    """1 where the channel hard decision disagrees with the sent bit (negative multiplicative noise)."""
+    hard = (reliab < 0).to(reliab.dtype)
+    return (hard != codewords).to(reliab.dtype)
+
+
+def decide(reliab: torch.Tensor, flip_logits: torch.Tensor) -> torch.Tensor:
+    """Decoded codeword bits: hard decision of the input, flipped where the model says so."""
+    hard = reliab < 0
+    return (hard ^ (flip_logits > 0)).to(torch.uint8)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
