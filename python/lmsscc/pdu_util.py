@@ -1,0 +1,76 @@
+"""Helpers shared by the message (PDU) blocks: parse, build, count, log.
+
+A PDU is pmt.cons(metadata dict, uniform vector) on a port named 'pdus'.
+Blocks never raise out of a message handler: bad input is logged once per
+kind, counted, and dropped, so the flowgraph keeps running.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pmt
+
+PDU_PORT = pmt.intern("pdus")
+
+_VECTOR_CHECKS = {
+    "u8": pmt.is_u8vector,
+    "f32": pmt.is_f32vector,
+    "c32": pmt.is_c32vector,
+}
+_TO_NUMPY = {
+    "u8": lambda v: np.asarray(pmt.u8vector_elements(v), dtype=np.uint8),
+    "f32": lambda v: np.asarray(pmt.f32vector_elements(v), dtype=np.float32),
+    "c32": lambda v: np.asarray(pmt.c32vector_elements(v), dtype=np.complex64),
+}
+_TO_PMT = {
+    "u8": lambda a: pmt.init_u8vector(len(a), np.asarray(a, dtype=np.uint8).tolist()),
+    "f32": lambda a: pmt.init_f32vector(len(a), np.asarray(a, dtype=np.float32).tolist()),
+    "c32": lambda a: pmt.init_c32vector(len(a), np.asarray(a, dtype=np.complex64).tolist()),
+}
+
+
+class BadPdu(ValueError):
+    """A PDU that a block cannot use; the message says why."""
+
+
+def parse_pdu(msg, kind: str = "u8", max_items: int | None = None) -> tuple[dict, np.ndarray]:
+    """(metadata as a Python dict, payload as a NumPy array) or BadPdu."""
+    if not pmt.is_pair(msg):
+        raise BadPdu("message is not a PDU (expected pmt.cons(metadata, vector))")
+    meta, vec = pmt.car(msg), pmt.cdr(msg)
+    if not (pmt.is_dict(meta) or pmt.is_null(meta)):
+        raise BadPdu("PDU metadata is not a dictionary")
+    if not _VECTOR_CHECKS[kind](vec):
+        raise BadPdu(f"PDU payload is not a {kind} vector")
+    n = pmt.length(vec)
+    if max_items is not None and n > max_items:
+        raise BadPdu(f"PDU of {n} items exceeds the limit of {max_items}")
+    meta_dict = pmt.to_python(meta) if pmt.is_dict(meta) else {}
+    return dict(meta_dict or {}), _TO_NUMPY[kind](vec)
+
+
+def make_pdu(meta: dict, data, kind: str = "u8"):
+    d = pmt.make_dict()
+    for key, value in meta.items():
+        d = pmt.dict_add(d, pmt.intern(str(key)), pmt.to_pmt(value))
+    return pmt.cons(d, _TO_PMT[kind](data))
+
+
+class DropCounter:
+    """Counts dropped PDUs by reason and logs the first of each reason."""
+
+    def __init__(self, logger):
+        self.logger = logger
+        self.reasons = Counter()
+
+    def drop(self, reason: str) -> None:
+        key = reason.split(":")[0][:80]
+        if self.reasons[key] == 0:
+            self.logger.warn(f"dropping PDU: {reason} (further drops of this kind are only counted)")
+        self.reasons[key] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.reasons.values())

@@ -1,0 +1,106 @@
+"""GNU Radio message blocks around the LM codec: PDU in, PDU out on 'pdus'.
+
+lm_arith_encoder: u8 PDU of UTF-8 text -> u8 PDU of one coded message.
+lm_arith_decoder: u8 PDU of one coded message -> u8 PDU of the text.
+
+Metadata added: input_bytes, coded_bits, model_bits, tokens, seconds; the
+decoder adds crc_ok (and, when false, an empty payload and an error string:
+corrupted text is never passed on). Malformed PDUs are logged, counted in
+``stats()`` and dropped; the flowgraph keeps running.
+"""
+
+from __future__ import annotations
+
+from gnuradio import gr
+
+from ..pdu_util import PDU_PORT, BadPdu, DropCounter, make_pdu, parse_pdu
+from .codec import DEFAULT_MAX_TOKENS, DEFAULT_PRECISION, LMCodec
+from .lm import LanguageModel, NumericSettings, load_model, shared_model
+from .message import MessageFormatError
+
+# Largest PDU either block accepts; far above any message of max_tokens.
+MAX_PDU_BYTES = 1 << 20
+
+
+def make_codec(model, precision: int, threads: int, max_tokens: int) -> LMCodec:
+    """``model`` is a LanguageModel, or a name for load_model ("default", a GGUF
+    file, a local Hugging Face folder)."""
+    if not isinstance(model, LanguageModel):
+        name = None if model in (None, "", "default") else str(model)
+        if threads == NumericSettings().threads:
+            model = shared_model(name)
+        else:
+            model = load_model(name, NumericSettings(threads=threads))
+    return LMCodec(model, precision=precision, max_tokens=max_tokens)
+
+
+class _LMBlock(gr.basic_block):
+    def __init__(self, name, model, precision, threads, max_tokens):
+        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
+        self.logger = gr.logger(f"lmsscc.{name}")
+        self.codec = make_codec(model, int(precision), int(threads), int(max_tokens))
+        self.drops = DropCounter(self.logger)
+        self.pdus_in = 0
+        self.pdus_out = 0
+        self.message_port_register_in(PDU_PORT)
+        self.message_port_register_out(PDU_PORT)
+        self.set_msg_handler(PDU_PORT, self._on_pdu)
+
+    def _on_pdu(self, msg):
+        self.pdus_in += 1
+        try:
+            meta, data = parse_pdu(msg, "u8", MAX_PDU_BYTES)
+            out_meta, out_data = self.process(meta, data.tobytes())
+        except (BadPdu, MessageFormatError, ValueError) as e:
+            self.drops.drop(str(e))
+            return
+        except Exception as e:  # never let one message stop the flowgraph
+            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
+            return
+        self.message_port_pub(PDU_PORT, make_pdu(out_meta, bytearray(out_data), "u8"))
+        self.pdus_out += 1
+
+    def stats(self) -> dict:
+        return {"pdus_in": self.pdus_in, "pdus_out": self.pdus_out,
+                "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}
+
+
+class lm_arith_encoder(_LMBlock):
+    """Text PDU -> LM range-coded message PDU."""
+
+    def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
+                 max_tokens=DEFAULT_MAX_TOKENS):
+        _LMBlock.__init__(self, "lm_arith_encoder", model, precision, threads, max_tokens)
+
+    def process(self, meta, data):
+        result = self.codec.encode(data)
+        meta.update(result.stats())
+        return meta, result.message
+
+
+class lm_arith_decoder(_LMBlock):
+    """LM range-coded message PDU -> text PDU (empty, crc_ok=False, on corruption)."""
+
+    def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
+                 max_tokens=DEFAULT_MAX_TOKENS):
+        _LMBlock.__init__(self, "lm_arith_decoder", model, precision, threads, max_tokens)
+        self.crc_failures = 0
+
+    def process(self, meta, data):
+        result = self.codec.decode(data)
+        meta.update({
+            "input_bytes": len(data),
+            "coded_bits": 8 * len(data),
+            "model_bits": round(result.model_bits, 3),
+            "tokens": result.tokens,
+            "seconds": round(result.seconds, 4),
+            "crc_ok": result.crc_ok,
+        })
+        if not result.crc_ok:
+            self.crc_failures += 1
+            meta["error"] = result.error
+            self.logger.warn(f"message failed its CRC ({result.error}); passing no text")
+        return meta, result.data
+
+    def stats(self) -> dict:
+        return dict(_LMBlock.stats(self), crc_failures=self.crc_failures)

@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny random LM (seconds) and the real default model
+(loaded once, only by the few end-to-end tests that ask for it)."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+APPS = REPO / "apps"
+
+
+@pytest.fixture(scope="session")
+def tiny_lm():
+    from gnuradio.lmsscc.source.tiny import tiny_model
+
+    return tiny_model(seed=0)
+
+
+@pytest.fixture(scope="session")
+def default_lm():
+    from gnuradio.lmsscc.source import shared_model
+
+    return shared_model(None)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tiny_lm):
+    """The tiny model saved as a local Hugging Face folder (safetensors)."""
+    folder = tmp_path_factory.mktemp("tiny-model")
+    tiny_lm.model.save_pretrained(folder, safe_serialization=True)
+    tiny_lm.tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def app_env():
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def run_app(name, *args, **kw):
+    import subprocess
+
+    return subprocess.run([sys.executable, str(APPS / name), *map(str, args)],
+                          capture_output=True, text=kw.pop("text", True), timeout=kw.pop("timeout", 600), **kw)
