@@ -38,14 +38,49 @@ void check_cdf_ends(const uint32_t* cdf, size_t nsym, uint32_t total)
 
 /* ---------------------------------------------------------------- encoder */
 
+namespace {
+
+using enc_state = range_encoder::state;
+
+// The outgoing byte is final unless it is 0xFF and no carry has arrived: a
+// later carry would turn a run of 0xFF into 0x00 and bump the byte before.
+// `out` must have room (see range_encoder::reserve).
+inline void shift_low(enc_state& s, uint8_t*& out)
+{
+    if (s.low < (uint64_t(0xFF) << kTopShift) || s.low >= kTop) {
+        const uint8_t carry = uint8_t(s.low >> kWindowBits);
+        if (s.have_cache)
+            *out++ = uint8_t(s.cache + carry);
+        for (; s.pending > 0; --s.pending)
+            *out++ = uint8_t(0xFF + carry);
+        s.cache = uint8_t(s.low >> kTopShift);
+        s.have_cache = true;
+    } else {
+        ++s.pending;
+    }
+    s.low = (s.low << 8) & (kTop - 1);
+}
+
+// One symbol; the interval must already be validated.
+inline void encode_step(enc_state& s, uint8_t*& out, unsigned precision, uint32_t total,
+                        uint32_t start, uint32_t freq)
+{
+    const uint64_t r = s.range >> precision;
+    s.low += r * start;
+    // The last symbol takes the rounding slack, so no range is wasted.
+    s.range = (uint64_t(start) + freq == total) ? s.range - r * start : r * freq;
+    while (s.range <= kBottom) {
+        shift_low(s, out);
+        s.range <<= 8;
+    }
+}
+
+} // namespace
+
 range_encoder::range_encoder(unsigned precision)
     : d_precision(precision),
       d_total(checked_total(precision)),
-      d_low(0),
-      d_range(kTop),
-      d_cache(0),
-      d_have_cache(false),
-      d_pending(0),
+      d_state{ 0, kTop, 0, 0, false },
       d_finished(false)
 {
 }
@@ -56,30 +91,13 @@ void range_encoder::check_open() const
         throw std::logic_error("range_encoder used after finish()");
 }
 
-void range_encoder::shift_low()
+uint8_t* range_encoder::reserve(size_t symbols)
 {
-    // The outgoing byte is final unless it is 0xFF and no carry has arrived:
-    // a later carry would turn a run of 0xFF into 0x00 and bump the byte before.
-    if (d_low < (uint64_t(0xFF) << kTopShift) || d_low >= kTop) {
-        const uint8_t carry = uint8_t(d_low >> kWindowBits);
-        if (d_have_cache)
-            d_out.push_back(uint8_t(d_cache + carry));
-        for (; d_pending > 0; --d_pending)
-            d_out.push_back(uint8_t(0xFF + carry));
-        d_cache = uint8_t(d_low >> kTopShift);
-        d_have_cache = true;
-    } else {
-        ++d_pending;
-    }
-    d_low = (d_low << 8) & (kTop - 1);
-}
-
-void range_encoder::normalize()
-{
-    while (d_range <= kBottom) {
-        shift_low();
-        d_range <<= 8;
-    }
+    // Each symbol shifts out at most 4 bytes (precision <= 31); bytes held
+    // back as pending or cache come out at most once more.
+    const size_t used = d_out.size();
+    d_out.resize(used + 4 * symbols + d_state.pending + 16);
+    return d_out.data() + used;
 }
 
 void range_encoder::encode(uint32_t start, uint32_t freq)
@@ -89,11 +107,10 @@ void range_encoder::encode(uint32_t start, uint32_t freq)
         throw std::invalid_argument("range_encoder::encode: interval [" + std::to_string(start) +
                                     ", +" + std::to_string(freq) + ") outside [0, " +
                                     std::to_string(d_total) + ") or empty");
-    const uint64_t r = d_range >> d_precision;
-    d_low += r * start;
-    // The last symbol takes the rounding slack, so no range is wasted.
-    d_range = (uint64_t(start) + freq == d_total) ? d_range - r * start : r * freq;
-    normalize();
+    uint8_t* const first = reserve(1);
+    uint8_t* out = first;
+    encode_step(d_state, out, d_precision, d_total, start, freq);
+    d_out.resize(size_t(out - d_out.data()));
 }
 
 void range_encoder::encode_symbol(const uint32_t* cdf, size_t nsym, uint32_t symbol)
@@ -113,35 +130,51 @@ void range_encoder::encode_symbols(const uint32_t* symbols,
                                    const uint32_t* cdf,
                                    size_t nsym)
 {
+    check_open();
     check_cdf_ends(cdf, nsym, d_total);
+    // Validate everything first, so a bad symbol leaves the encoder untouched.
     for (size_t i = 0; i < n; ++i) {
         const uint32_t s = symbols[i];
         if (s >= nsym || cdf[s + 1] <= cdf[s])
             throw std::invalid_argument("symbol " + std::to_string(s) + " at position " +
                                         std::to_string(i) + " is not codable under the CDF");
-        encode(cdf[s], cdf[s + 1] - cdf[s]);
     }
+    // Hot loop on local copies: writes through `out` (uint8_t aliases
+    // everything) would otherwise force the state back to memory each byte.
+    enc_state st = d_state;
+    uint8_t* out = reserve(n);
+    const unsigned precision = d_precision;
+    const uint32_t total = d_total;
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t s = symbols[i];
+        encode_step(st, out, precision, total, cdf[s], cdf[s + 1] - cdf[s]);
+    }
+    d_state = st;
+    d_out.resize(size_t(out - d_out.data()));
 }
 
 std::vector<uint8_t> range_encoder::finish()
 {
     check_open();
+    enc_state& st = d_state;
     // Pick the value in [low, low + range) with the most trailing zero bits:
     // only its leading bytes need to be sent, the decoder pads with zeros.
-    const uint64_t high = d_low + d_range; // exclusive, <= 2^57
+    const uint64_t high = st.low + st.range; // exclusive, <= 2^57
     unsigned k = kWindowBits + 1;
     uint64_t value = 0;
     for (;; --k) {
         const uint64_t step = uint64_t(1) << k;
-        value = (d_low + step - 1) & ~(step - 1);
+        value = (st.low + step - 1) & ~(step - 1);
         if (value < high)
             break;
     }
-    d_low = value;
+    st.low = value;
     const unsigned significant = k >= kWindowBits ? 0 : kWindowBits - k;
     const unsigned shifts = std::max(1u, (significant + 7) / 8) + 1;
+    uint8_t* out = reserve(shifts);
     for (unsigned i = 0; i < shifts; ++i)
-        shift_low();
+        shift_low(st, out);
+    d_out.resize(size_t(out - d_out.data()));
     // Whatever is still cached is zero (all significant bits left above).
     d_finished = true;
     while (!d_out.empty() && d_out.back() == 0)

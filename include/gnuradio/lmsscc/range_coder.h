@@ -55,18 +55,22 @@ public:
     //! Bytes produced so far (excluding the pending carry window).
     size_t bytes_out() const { return d_out.size(); }
 
+    //! Coder state; public so the hot loops can keep it in registers.
+    struct state {
+        uint64_t low;
+        uint64_t range;
+        uint64_t pending; // 0xFF bytes waiting for a possible carry
+        uint8_t cache;    // last byte not yet final
+        bool have_cache;
+    };
+
 private:
-    void shift_low();
-    void normalize();
     void check_open() const;
+    uint8_t* reserve(size_t symbols);
 
     unsigned d_precision;
     uint32_t d_total;
-    uint64_t d_low;
-    uint64_t d_range;
-    uint8_t d_cache;
-    bool d_have_cache;
-    uint64_t d_pending;
+    state d_state;
     bool d_finished;
     std::vector<uint8_t> d_out;
 };
