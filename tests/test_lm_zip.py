@@ -1,0 +1,71 @@
+"""apps/lm_zip.py end to end, with the tiny model saved as a local HF folder
+(this also exercises loading any Hugging Face causal LM from a folder)."""
+
+import json
+
+import pytest
+
+from conftest import run_app
+
+TEXT = "Line one of a small file.\nLine two, with ümlauts and 漢字.\n" * 30
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+def test_compress_decompress_in_separate_processes(tmp_path, text_file, tiny_model_dir):
+    packed, unpacked = tmp_path / "in.lmz", tmp_path / "out.txt"
+    r = run_app("lm_zip.py", "compress", text_file, packed, "--model", tiny_model_dir,
+                "--chunk-chars", "500", "--stats")
+    assert r.returncode == 0, r.stderr
+    stats = json.loads(r.stdout)
+    for key in ("input_bytes", "coded_bits", "model_bits", "tokens", "seconds"):
+        assert key in stats
+    assert stats["input_bytes"] == len(TEXT.encode())
+    assert stats["coded_bits"] == 8 * packed.stat().st_size
+    assert stats["chunks"] > 1
+    r = run_app("lm_zip.py", "decompress", packed, unpacked, "--model", tiny_model_dir, "--stats")
+    assert r.returncode == 0, r.stderr
+    assert unpacked.read_text(encoding="utf-8") == TEXT
+    assert json.loads(r.stdout)["tokens"] == stats["tokens"]
+
+
+def test_refuses_binary_input(tmp_path, tiny_model_dir):
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x00\xff\xfe\x80 not text")
+    r = run_app("lm_zip.py", "compress", binary, tmp_path / "x.lmz", "--model", tiny_model_dir)
+    assert r.returncode != 0 and "not UTF-8" in r.stderr
+
+
+def test_other_settings_refused_and_corruption_detected(tmp_path, text_file, tiny_model_dir):
+    packed = tmp_path / "in.lmz"
+    assert run_app("lm_zip.py", "compress", text_file, packed, "--model", tiny_model_dir,
+                   "--quiet").returncode == 0
+    r = run_app("lm_zip.py", "decompress", packed, tmp_path / "o.txt", "--model", tiny_model_dir,
+                "--precision", "20")
+    assert r.returncode != 0 and "fingerprint" in r.stderr
+    data = bytearray(packed.read_bytes())
+    data[-3] ^= 0x55
+    damaged = tmp_path / "damaged.lmz"
+    damaged.write_bytes(bytes(data))
+    out = tmp_path / "o2.txt"
+    r = run_app("lm_zip.py", "decompress", damaged, out, "--model", tiny_model_dir)
+    assert r.returncode != 0 and "corrupt" in r.stderr
+    assert not out.exists()  # nothing partly wrong is written
+    truncated = tmp_path / "short.lmz"
+    truncated.write_bytes(packed.read_bytes()[:40])
+    r = run_app("lm_zip.py", "decompress", truncated, out, "--model", tiny_model_dir)
+    assert r.returncode != 0 and "truncated" in r.stderr
+
+
+def test_split_text_reassembles():
+    from gnuradio.lmsscc.source.lmzip import split_text
+
+    for size in (1, 7, 100, 10_000):
+        pieces = split_text(TEXT, size)
+        assert "".join(pieces) == TEXT
+        assert all(0 < len(p) <= size for p in pieces)
