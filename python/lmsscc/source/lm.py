@@ -32,16 +32,31 @@ DEFAULT_MODEL_NAME = "smollm2-135m-instruct-q4_1"
 ENGINE = "hf-torch-kvstep-v1"
 
 
+ENGINES = ("hf", "native")
+
+
 @dataclass(frozen=True)
 class NumericSettings:
-    """Settings that change the logits: part of the fingerprint."""
+    """Settings that change the logits: part of the fingerprint.
+
+    engine "hf": Hugging Face transformers, token-by-token KV-cache steps in
+    torch. engine "native": the project's own deterministic C++ engine
+    (native_engine.py), for GGUF Llama-family models.
+    """
 
     dtype: str = "float32"
     threads: int = 1
     start_token: int = 0
+    engine: str = "hf"
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; choose one of {ENGINES}")
+        if self.threads < 1:
+            raise ValueError("threads must be >= 1")
 
     def describe(self) -> str:
-        return f"dtype={self.dtype};threads={self.threads};start={self.start_token}"
+        return f"engine={self.engine};dtype={self.dtype};threads={self.threads};start={self.start_token}"
 
 
 def _torch():
@@ -228,6 +243,12 @@ def load_pretrained(name_or_path, settings: NumericSettings | None = None) -> La
 def load_model(name: str | None = None, settings: NumericSettings | None = None) -> LanguageModel:
     """``None`` or ``"default"``: the embedded SmolLM2-135M; otherwise a GGUF
     file, a local model folder or a name in the offline Hugging Face cache."""
+    settings = settings or NumericSettings()
+    if settings.engine == "native":
+        from .native_engine import load_native
+
+        path = default_gguf_path() if name in (None, "", "default") else Path(name)
+        return load_native(path, settings, name=DEFAULT_MODEL_NAME if name in (None, "", "default") else None)
     if name in (None, "", "default"):
         return load_gguf(default_gguf_path(), settings, name=DEFAULT_MODEL_NAME)
     return load_pretrained(name, settings)
