@@ -53,7 +53,7 @@ def test_header_fields(codec):
     header, payload = fmt.unpack(r.message)
     assert header.version == fmt.VERSION
     assert header.tokens == r.tokens
-    assert header.crc32 == zlib.crc32(text.encode())
+    assert header.crc == zlib.crc32(text.encode())
     assert header.fingerprint == codec.fingerprint
 
 
@@ -85,9 +85,9 @@ def test_corrupted_payload_is_flagged_never_returned(codec):
 def test_bad_headers(codec):
     good = codec.encode("abc").message
     with pytest.raises(MessageFormatError, match="shorter"):
-        codec.decode(good[:5])
+        codec.decode(good[:3])
     with pytest.raises(MessageFormatError, match="version"):
-        codec.decode(bytes([0x20]) + good[1:])
+        codec.decode(bytes([0x30]) + good[1:])
     with pytest.raises(MessageFormatError, match="flags"):
         codec.decode(bytes([0x11]) + good[1:])
     huge = fmt.pack(fmt.Header(codec.fingerprint, codec.max_tokens + 1, 0), b"")

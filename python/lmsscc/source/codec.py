@@ -1,19 +1,22 @@
 """LM arithmetic codec: text <-> self-contained messages (see message.py).
 
 Usable without GNU Radio; the blocks in blocks.py and apps/lm_zip.py wrap it.
+Stand-alone messages use format version 1; a priming context or the compact
+option selects version 2, and conversation.py builds history on top.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import lmsscc_python as kernels
 from . import message as fmt
+from .context import PrimingContext, builtin_contexts
 from .lm import LanguageModel
 
 DEFAULT_PRECISION = 24
@@ -22,6 +25,8 @@ DEFAULT_PRECISION = 24
 # receiver). lm_zip chunks and link messages stay far below it.
 DEFAULT_MAX_TOKENS = 16384
 LN2 = math.log(2.0)
+# Between messages of a conversation the model sees a line break.
+SEPARATOR = "\n"
 
 
 @dataclass
@@ -32,6 +37,8 @@ class EncodeResult:
     model_bits: float  # sum of -log2 p(token) under the unquantised model
     seconds: float
     header_bits: int
+    seq: int | None = None  # conversation messages only
+    depth: int = 0
 
     @property
     def coded_bits(self) -> int:
@@ -42,7 +49,7 @@ class EncodeResult:
         return self.coded_bits - self.header_bits
 
     def stats(self) -> dict:
-        return {
+        d = {
             "input_bytes": self.input_bytes,
             "coded_bits": self.coded_bits,
             "header_bits": self.header_bits,
@@ -51,6 +58,9 @@ class EncodeResult:
             "tokens": self.tokens,
             "seconds": round(self.seconds, 4),
         }
+        if self.seq is not None:
+            d.update(seq=self.seq, history_depth=self.depth)
+        return d
 
 
 @dataclass
@@ -61,6 +71,8 @@ class DecodeResult:
     seconds: float
     model_bits: float = 0.0
     error: str | None = None
+    context_missing: bool = False
+    seq: int | None = None
 
     @property
     def data(self) -> bytes:
@@ -84,10 +96,16 @@ def _as_text(data) -> str:
 
 
 class LMCodec:
-    """Encode and decode messages with one language model."""
+    """Encode and decode messages with one language model.
+
+    context: a PrimingContext fed to the model before every message (its KV
+    cache is computed once). compact: version-2 header even without a context.
+    crc_bits: 32, or 16 in version 2 (where a link-layer CRC also protects).
+    """
 
     def __init__(self, lm: LanguageModel, precision: int = DEFAULT_PRECISION,
-                 max_tokens: int = DEFAULT_MAX_TOKENS):
+                 max_tokens: int = DEFAULT_MAX_TOKENS, context: PrimingContext | None = None,
+                 compact: bool = False, crc_bits: int | None = None):
         if not kernels.RC_MIN_PRECISION <= precision <= kernels.RC_MAX_PRECISION:
             raise ValueError(f"precision must be in [{kernels.RC_MIN_PRECISION}, {kernels.RC_MAX_PRECISION}]")
         if lm.vocab_size > (1 << precision):
@@ -97,84 +115,161 @@ class LMCodec:
         self.lm = lm
         self.precision = precision
         self.max_tokens = max_tokens
-        # The precision changes the bits, so it is part of what must match.
-        self.fingerprint = _codec_fingerprint(lm.fingerprint, precision)
+        self.context = context
+        self.version = fmt.COMPACT_VERSION if (compact or context is not None) else fmt.VERSION
+        if crc_bits is None:
+            crc_bits = 16 if self.version == fmt.COMPACT_VERSION else 32
+        if crc_bits not in (16, 32) or (crc_bits == 16 and self.version == fmt.VERSION):
+            raise ValueError("crc_bits must be 32, or 16 with the compact (version 2) format")
+        self.crc_bits = crc_bits
+        self.fingerprint = self._fingerprint_for(context)
+        self._context_tokens = lm.tokenize(context.text) if context is not None else []
+        self._separator_tokens = lm.tokenize(SEPARATOR)
+        self._primed = None  # stream after the start token and the context, made on first use
 
-    def encode(self, data, progress=None) -> EncodeResult:
-        """Code text (str, or bytes that are UTF-8) into one message."""
-        start = time.perf_counter()
+    # -- fingerprints ---------------------------------------------------------
+    def _fingerprint_for(self, context: PrimingContext | None) -> bytes:
+        # The precision changes the bits, so it is part of what must match.
+        if self.version == fmt.VERSION:
+            material = self.lm.fingerprint + bytes([self.precision])
+            return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES).digest()
+        material = self.lm.fingerprint + bytes([self.precision]) + (context.digest if context else b"")
+        return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES_V2).digest()
+
+    def _mismatch(self, header: fmt.Header) -> fmt.FingerprintMismatch:
+        ours = f"{self.lm.name}, precision {self.precision}, {self.lm.settings.describe()}"
+        if header.version == fmt.COMPACT_VERSION:
+            have = self.context.describe() if self.context else "no priming context"
+            if header.primed:
+                for ctx in builtin_contexts():
+                    if self._fingerprint_for(ctx) == header.fingerprint:
+                        return fmt.FingerprintMismatch(
+                            f"message was primed with the built-in context '{ctx.name}', but this "
+                            f"decoder has {have}: configure the receiver with context '{ctx.name}'")
+                return fmt.FingerprintMismatch(
+                    f"message was primed with a priming context this receiver does not have (or "
+                    f"with another model); this decoder has {have} and {ours}")
+            if self.context is not None:
+                return fmt.FingerprintMismatch(
+                    f"message was coded without a priming context, this decoder has {have}")
+        return fmt.FingerprintMismatch(
+            f"message was coded with fingerprint {header.fingerprint.hex()}, this decoder has "
+            f"{self.fingerprint.hex()} ({ours}): use the sender's model and settings")
+
+    # -- streams --------------------------------------------------------------
+    def primed_stream(self):
+        """A fresh stream that has seen the start token and the priming context."""
+        if self._primed is None:
+            stream = self.lm.stream()
+            for token in self._context_tokens:
+                stream.push(token)
+            self._primed = stream
+        return self._primed.fork() if hasattr(self._primed, "fork") else self._replay_primed()
+
+    def _replay_primed(self):
+        stream = self.lm.stream()
+        for token in self._context_tokens:
+            stream.push(token)
+        return stream
+
+    def push_separator(self, stream) -> None:
+        for token in self._separator_tokens:
+            stream.push(token)
+
+    # -- coding ---------------------------------------------------------------
+    def tokenize_checked(self, data) -> tuple[str, bytes, list[int]]:
         text = _as_text(data)
-        raw = text.encode("utf-8")
         tokens = self.lm.tokenize(text)
         if len(tokens) > self.max_tokens:
             raise ValueError(
                 f"text of {len(tokens)} tokens exceeds this codec's limit of {self.max_tokens}; "
-                "split it (lm_zip does) or raise max_tokens"
-            )
+                "split it (lm_zip does) or raise max_tokens")
+        return text, text.encode("utf-8"), tokens
+
+    def code_tokens(self, stream, tokens, push_last=False, progress=None) -> tuple[bytes, float]:
+        """Range-code tokens after whatever `stream` has seen; (payload, model bits)."""
         encoder = kernels.RangeEncoder(self.precision)
-        stream = self.lm.stream()
         model_bits = 0.0
         for i, token in enumerate(tokens):
             logits = stream.logits()
             encoder.encode_symbol(kernels.logits_to_cdf(logits, self.precision), token)
             model_bits += token_bits(logits, token)
-            if i + 1 < len(tokens):  # the last token's successor is never needed
+            if push_last or i + 1 < len(tokens):  # a last successor is only needed for history
                 stream.push(token)
             if progress is not None:
                 progress(1)
-        header = fmt.Header(self.fingerprint, len(tokens), zlib.crc32(raw))
-        message = fmt.pack(header, encoder.finish())
-        return EncodeResult(message, len(raw), len(tokens), model_bits,
+        return encoder.finish(), model_bits
+
+    def decode_tokens(self, stream, payload, count, push_last=False, progress=None):
+        decoder = kernels.RangeDecoder(payload, self.precision)
+        tokens, model_bits = [], 0.0
+        for i in range(count):
+            logits = stream.logits()
+            token = int(decoder.decode_symbol(kernels.logits_to_cdf(logits, self.precision)))
+            tokens.append(token)
+            model_bits += token_bits(logits, token)
+            if push_last or i + 1 < count:
+                stream.push(token)
+            if progress is not None:
+                progress(1)
+        return tokens, model_bits
+
+    def make_header(self, raw: bytes, tokens: int, seq=None, depth=0) -> fmt.Header:
+        flags = 0
+        if self.version == fmt.COMPACT_VERSION:
+            flags |= fmt.FLAG_PRIMED if self.context is not None else 0
+            flags |= fmt.FLAG_CRC16 if self.crc_bits == 16 else 0
+            flags |= fmt.FLAG_HISTORY if seq is not None else 0
+        return fmt.Header(self.fingerprint, tokens, fmt.text_crc(raw, self.crc_bits), self.version,
+                          flags, seq or 0, depth)
+
+    def encode(self, data, progress=None) -> EncodeResult:
+        """Code text (str, or bytes that are UTF-8) into one stand-alone message."""
+        start = time.perf_counter()
+        text, raw, tokens = self.tokenize_checked(data)
+        stream = self.primed_stream() if self.context is not None else self.lm.stream()
+        payload, model_bits = self.code_tokens(stream, tokens, progress=progress)
+        header = self.make_header(raw, len(tokens))
+        return EncodeResult(fmt.pack(header, payload), len(raw), len(tokens), model_bits,
                             time.perf_counter() - start, 8 * fmt.header_bytes(header))
 
     def check_header(self, message: bytes) -> tuple[fmt.Header, bytes]:
         """Parse and validate a header; raises MessageFormatError / FingerprintMismatch."""
         header, payload = fmt.unpack(message)
-        if header.fingerprint != self.fingerprint:
-            raise fmt.FingerprintMismatch(
-                f"message was coded with model fingerprint {header.fingerprint.hex()}, this "
-                f"decoder has {self.fingerprint.hex()} ({self.lm.name}, precision {self.precision}, "
-                f"{self.lm.settings.describe()}): use the sender's model and settings"
-            )
+        if header.version != self.version:
+            raise fmt.MessageFormatError(
+                f"message uses format version {header.version}, this decoder is set up for "
+                f"version {self.version} ({'compact/primed' if self.version == 2 else 'stand-alone'})")
+        if header.fingerprint != self.fingerprint or header.primed != (self.context is not None):
+            raise self._mismatch(header)
         if header.tokens > self.max_tokens:
             raise fmt.MessageFormatError(
-                f"header claims {header.tokens} tokens, above this decoder's limit of {self.max_tokens}"
-            )
+                f"header claims {header.tokens} tokens, above this decoder's limit of {self.max_tokens}")
         return header, payload
 
-    def decode(self, message: bytes, progress=None) -> DecodeResult:
-        """Decode one message. Header problems raise MessageFormatError; a payload
-        that does not reproduce the CRC gives crc_ok=False and no text."""
-        start = time.perf_counter()
-        header, payload = self.check_header(message)
-        decoder = kernels.RangeDecoder(payload, self.precision)
-        stream = self.lm.stream()
-        tokens = []
-        model_bits = 0.0
-        for i in range(header.tokens):
-            logits = stream.logits()
-            token = decoder.decode_symbol(kernels.logits_to_cdf(logits, self.precision))
-            tokens.append(int(token))
-            model_bits += token_bits(logits, token)
-            if i + 1 < header.tokens:
-                stream.push(token)
-            if progress is not None:
-                progress(1)
+    def finish_decode(self, header, tokens, model_bits, start) -> DecodeResult:
         elapsed = time.perf_counter() - start
+        seq = header.seq if header.history else None
         try:
             text = self.lm.detokenize(tokens)
             raw = text.encode("utf-8")
         except Exception as e:  # corrupt ids the tokenizer cannot map
             return DecodeResult(None, False, len(tokens), elapsed, model_bits,
-                                f"undecodable tokens: {e}")
-        if zlib.crc32(raw) != header.crc32:
+                                f"undecodable tokens: {e}", seq=seq)
+        if fmt.text_crc(raw, header.crc_bits) != header.crc:
             return DecodeResult(None, False, len(tokens), elapsed, model_bits,
-                                "CRC-32 mismatch: payload corrupted")
-        return DecodeResult(text, True, len(tokens), elapsed, model_bits)
+                                f"CRC-{header.crc_bits} mismatch: payload corrupted", seq=seq)
+        return DecodeResult(text, True, len(tokens), elapsed, model_bits, seq=seq)
 
-
-def _codec_fingerprint(model_fingerprint: bytes, precision: int) -> bytes:
-    import hashlib
-
-    h = hashlib.blake2b(model_fingerprint + bytes([precision]), digest_size=fmt.FINGERPRINT_BYTES)
-    return h.digest()
+    def decode(self, message: bytes, progress=None) -> DecodeResult:
+        """Decode one stand-alone message. Header problems raise MessageFormatError;
+        a payload that does not reproduce the CRC gives crc_ok=False and no text."""
+        start = time.perf_counter()
+        header, payload = self.check_header(message)
+        if header.history:
+            raise fmt.MessageFormatError(
+                "message was coded after earlier messages of a conversation: decode it with a "
+                "ConversationDecoder")
+        stream = self.primed_stream() if self.context is not None else self.lm.stream()
+        tokens, model_bits = self.decode_tokens(stream, payload, header.tokens, progress=progress)
+        return self.finish_decode(header, tokens, model_bits, start)

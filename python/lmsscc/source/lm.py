@@ -122,6 +122,17 @@ class LMStream:
         """float32 logits over the model's vocabulary for the next token."""
         return self._logits
 
+    def fork(self) -> "LMStream":
+        """An independent copy (e.g. of a primed prefix, computed once)."""
+        import copy
+
+        twin = LMStream.__new__(LMStream)
+        twin._lm = self._lm
+        twin._cache = copy.deepcopy(self._cache)
+        twin._logits = self._logits.copy()
+        twin.tokens = self.tokens
+        return twin
+
     def push(self, token: int) -> None:
         if not 0 <= token < self._lm.vocab_size:
             raise ValueError(f"token {token} outside the vocabulary of {self._lm.vocab_size}")
