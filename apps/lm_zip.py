@@ -24,6 +24,8 @@ def parse_args(argv=None):
                    help="'default' (embedded SmolLM2-135M), a .gguf file, or a local HF model folder")
     p.add_argument("--precision", type=int, default=24, help="range coder precision in bits (default 24)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (part of the fingerprint)")
+    p.add_argument("--context", default="none",
+                   help="priming context both ends know: none, a built-in name (europarl, news, radio) or a text file")
     p.add_argument("--chunk-chars", type=int, default=4096, help="characters per independent chunk")
     p.add_argument("--stats", action="store_true", help="print a JSON summary")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -47,7 +49,7 @@ def main(argv=None):
     args = parse_args(argv)
     from tqdm import tqdm
 
-    from gnuradio.lmsscc.source import LMCodec, MessageFormatError, NumericSettings, load_model
+    from gnuradio.lmsscc.source import LMCodec, MessageFormatError, NumericSettings, load_context, load_model
     from gnuradio.lmsscc.source import lmzip
 
     data = read_input(args.input)
@@ -57,7 +59,10 @@ def main(argv=None):
         except UnicodeDecodeError as e:
             sys.exit(f"lm_zip: {args.input} is not UTF-8 text ({e}); lm_zip codes text only")
     lm = load_model(args.model, NumericSettings(threads=args.threads))
-    codec = LMCodec(lm, precision=args.precision)
+    try:
+        codec = LMCodec(lm, precision=args.precision, context=load_context(args.context))
+    except ValueError as e:
+        sys.exit(f"lm_zip: {e}")
     bar_kw = dict(unit="tok", disable=True if args.quiet else None, file=sys.stderr)
     try:
         if args.mode == "compress":

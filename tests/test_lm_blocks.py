@@ -70,3 +70,18 @@ def test_decoder_drops_garbage_and_flags_corruption(tiny_lm):
     assert pmt.length(pmt.cdr(out[0])) == 0 and "CRC" in metas[0]["error"]
     assert pdu_text(out[1]) == "a message to corrupt in transit"
     assert dec.stats()["dropped"] == 2 and dec.stats()["crc_failures"] == 1
+
+
+def test_conversation_mode_blocks_report_missing_context(tiny_lm):
+    texts = ["one", "two", "three", "four", "five"]
+    enc = lmsscc.lm_arith_encoder(model=tiny_lm, context="radio", conversation=True, keyframe_period=4)
+    coded = run_message_chain([enc], [text_pdu(t) for t in texts], len(texts))
+    assert [pdu_meta(m)["seq"] for m in coded] == [0, 1, 2, 3, 4]
+    dec = lmsscc.lm_arith_decoder(model=tiny_lm, context="radio", conversation=True)
+    survivors = [m for i, m in enumerate(coded) if i != 2]  # message 2 lost
+    out = run_message_chain([dec], survivors, len(survivors))
+    metas = [pdu_meta(m) for m in out]
+    assert [m["seq"] for m in metas] == [0, 1, 3, 4]
+    assert [m.get("context_missing", False) for m in metas] == [False, False, True, False]
+    assert [pdu_text(m) for m in out] == ["one", "two", "", "five"]
+    assert dec.stats()["context_missing"] == 1

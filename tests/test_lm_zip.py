@@ -69,3 +69,16 @@ def test_split_text_reassembles():
         pieces = split_text(TEXT, size)
         assert "".join(pieces) == TEXT
         assert all(0 < len(p) <= size for p in pieces)
+
+
+def test_priming_context_option(tmp_path, text_file, tiny_model_dir):
+    packed, out = tmp_path / "p.lmz", tmp_path / "p.txt"
+    assert run_app("lm_zip.py", "compress", text_file, packed, "--model", tiny_model_dir,
+                   "--context", "news", "--quiet").returncode == 0
+    r = run_app("lm_zip.py", "decompress", packed, out, "--model", tiny_model_dir, "--quiet")
+    assert r.returncode != 0 and "version" in r.stderr  # needs the same --context
+    r = run_app("lm_zip.py", "decompress", packed, out, "--model", tiny_model_dir, "--context", "radio")
+    assert r.returncode != 0 and "built-in context 'news'" in r.stderr
+    assert run_app("lm_zip.py", "decompress", packed, out, "--model", tiny_model_dir,
+                   "--context", "news", "--quiet").returncode == 0
+    assert out.read_text(encoding="utf-8") == TEXT

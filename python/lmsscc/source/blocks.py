@@ -7,6 +7,12 @@ Metadata added: input_bytes, coded_bits, model_bits, tokens, seconds; the
 decoder adds crc_ok (and, when false, an empty payload and an error string:
 corrupted text is never passed on). Malformed PDUs are logged, counted in
 ``stats()`` and dropped; the flowgraph keeps running.
+
+Options shared by both ends: a priming context ("none", a built-in name or a
+text file), the compact version-2 header, and conversation mode (each message
+coded after the earlier ones since the last keyframe; metadata seq and
+history_depth; a receiver that lacks an earlier message reports
+context_missing instead of text).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from gnuradio import gr
 
 from ..pdu_util import PDU_PORT, BadPdu, DropCounter, make_pdu, parse_pdu
 from .codec import DEFAULT_MAX_TOKENS, DEFAULT_PRECISION, LMCodec
+from .context import load_context
+from .conversation import DEFAULT_KEYFRAME_PERIOD, ConversationDecoder, ConversationEncoder
 from .lm import LanguageModel, NumericSettings, load_model, shared_model
 from .message import MessageFormatError
 
@@ -22,7 +30,8 @@ from .message import MessageFormatError
 MAX_PDU_BYTES = 1 << 20
 
 
-def make_codec(model, precision: int, threads: int, max_tokens: int) -> LMCodec:
+def make_codec(model, precision: int, threads: int, max_tokens: int, context="none",
+               compact: bool = False) -> LMCodec:
     """``model`` is a LanguageModel, or a name for load_model ("default", a GGUF
     file, a local Hugging Face folder)."""
     if not isinstance(model, LanguageModel):
@@ -31,14 +40,16 @@ def make_codec(model, precision: int, threads: int, max_tokens: int) -> LMCodec:
             model = shared_model(name)
         else:
             model = load_model(name, NumericSettings(threads=threads))
-    return LMCodec(model, precision=precision, max_tokens=max_tokens)
+    return LMCodec(model, precision=precision, max_tokens=max_tokens,
+                   context=load_context(context), compact=compact)
 
 
 class _LMBlock(gr.basic_block):
-    def __init__(self, name, model, precision, threads, max_tokens):
+    def __init__(self, name, model, precision, threads, max_tokens, context, compact, conversation):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
         self.logger = gr.logger(f"lmsscc.{name}")
-        self.codec = make_codec(model, int(precision), int(threads), int(max_tokens))
+        self.codec = make_codec(model, int(precision), int(threads), int(max_tokens), context,
+                                bool(compact) or bool(conversation))
         self.drops = DropCounter(self.logger)
         self.pdus_in = 0
         self.pdus_out = 0
@@ -69,11 +80,15 @@ class lm_arith_encoder(_LMBlock):
     """Text PDU -> LM range-coded message PDU."""
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
-                 max_tokens=DEFAULT_MAX_TOKENS):
-        _LMBlock.__init__(self, "lm_arith_encoder", model, precision, threads, max_tokens)
+                 max_tokens=DEFAULT_MAX_TOKENS, context="none", compact=False, conversation=False,
+                 keyframe_period=DEFAULT_KEYFRAME_PERIOD):
+        _LMBlock.__init__(self, "lm_arith_encoder", model, precision, threads, max_tokens,
+                          context, compact, conversation)
+        self.conversation = (ConversationEncoder(self.codec, int(keyframe_period))
+                             if conversation else None)
 
     def process(self, meta, data):
-        result = self.codec.encode(data)
+        result = (self.conversation or self.codec).encode(data)
         meta.update(result.stats())
         return meta, result.message
 
@@ -82,12 +97,15 @@ class lm_arith_decoder(_LMBlock):
     """LM range-coded message PDU -> text PDU (empty, crc_ok=False, on corruption)."""
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
-                 max_tokens=DEFAULT_MAX_TOKENS):
-        _LMBlock.__init__(self, "lm_arith_decoder", model, precision, threads, max_tokens)
+                 max_tokens=DEFAULT_MAX_TOKENS, context="none", compact=False, conversation=False):
+        _LMBlock.__init__(self, "lm_arith_decoder", model, precision, threads, max_tokens,
+                          context, compact, conversation)
+        self.conversation = ConversationDecoder(self.codec) if conversation else None
         self.crc_failures = 0
+        self.context_missing = 0
 
     def process(self, meta, data):
-        result = self.codec.decode(data)
+        result = (self.conversation or self.codec).decode(data)
         meta.update({
             "input_bytes": len(data),
             "coded_bits": 8 * len(data),
@@ -96,11 +114,18 @@ class lm_arith_decoder(_LMBlock):
             "seconds": round(result.seconds, 4),
             "crc_ok": result.crc_ok,
         })
-        if not result.crc_ok:
+        if result.seq is not None:
+            meta["seq"] = result.seq
+        if result.context_missing:
+            self.context_missing += 1
+            meta.update(context_missing=True, error=result.error)
+            self.logger.warn(result.error)
+        elif not result.crc_ok:
             self.crc_failures += 1
             meta["error"] = result.error
             self.logger.warn(f"message failed its CRC ({result.error}); passing no text")
         return meta, result.data
 
     def stats(self) -> dict:
-        return dict(_LMBlock.stats(self), crc_failures=self.crc_failures)
+        return dict(_LMBlock.stats(self), crc_failures=self.crc_failures,
+                    context_missing=self.context_missing)
