@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Context-conditioned coding benchmark: each message alone, primed with a
+context both ends know, and in conversation mode; side by side with zstd -19
+using a dictionary trained (`zstd --train`) on held-out text of the same corpus.
+
+    .venv/bin/python bench/bench_context.py --json bench/out/context.json
+
+Every figure counts every header bit (and CRC). Bits come from encoding; the
+round trip is checked by decoding the first --verify messages of each mode
+(the unit tests cover correctness in general). Needs `make data` for corpora.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+from bench_source import ANCHORS, CORPORA, REFERENCE_ANCHOR_BITS, news_sentences  # noqa: E402
+
+
+def alice_paragraphs(n, held_out_chars):
+    text = (CORPORA / "alice29.txt").read_text(encoding="utf-8")
+    test_part = text[held_out_chars:]
+    paras = [" ".join(p.split()) for p in test_part.split("\n\n")]
+    paras = [p for p in paras if 100 <= len(p) <= 600]
+    step = max(1, len(paras) // n)
+    return paras[::step][:n], text[:held_out_chars]
+
+
+def zstd_sizes(messages, training_samples, dict_size):
+    """Bytes per message for zstd -19 alone and with a trained dictionary (CLI)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        files = []
+        for i, s in enumerate(training_samples):
+            f = tmp / f"s{i}.txt"
+            f.write_text(s, encoding="utf-8")
+            files.append(str(f))
+        dict_path = tmp / "dict"
+        subprocess.run(["zstd", "-q", "--train", *files, "-o", str(dict_path), f"--maxdict={dict_size}"],
+                       check=True, capture_output=True)
+
+        def size(data, *flags):
+            return len(subprocess.run(["zstd", "-19", "-q", "-c", *flags], input=data,
+                                      capture_output=True, check=True).stdout)
+
+        out = {"zstd -19": 0, "zstd -19 -D dict": 0, "zstd -19 -D dict (minimal framing)": 0}
+        for m in messages:
+            raw = m.encode("utf-8")
+            out["zstd -19"] += 8 * size(raw)
+            out["zstd -19 -D dict"] += 8 * size(raw, "-D", str(dict_path))
+            out["zstd -19 -D dict (minimal framing)"] += 8 * size(
+                raw, "-D", str(dict_path), "--no-check", "--no-dictID", "--no-content-size")
+        out["dict_bytes"] = dict_path.stat().st_size
+    return out
+
+
+def run_mode(codec_factory, messages, mode, verify, conversation_period):
+    from gnuradio.lmsscc.source import ConversationDecoder, ConversationEncoder
+
+    codec = codec_factory()
+    enc = ConversationEncoder(codec, conversation_period) if mode == "conversation" else codec
+    dec = ConversationDecoder(codec) if mode == "conversation" else codec
+    bits = header = 0
+    model_bits = 0.0
+    exact = checked = 0
+    t = time.perf_counter()
+    for i, m in enumerate(tqdm(messages, desc=mode, unit="msg", file=sys.stderr, leave=False)):
+        r = enc.encode(m)
+        bits += r.coded_bits
+        header += r.header_bits
+        model_bits += r.model_bits
+        # Conversation decoding must follow the chain, so it decodes everything
+        # up to `verify`; other modes decode the first `verify` messages.
+        if i < verify:
+            d = dec.decode(r.message)
+            checked += 1
+            exact += d.crc_ok and d.text == m
+    return {"mode": mode, "messages": len(messages), "coded_bits": bits, "header_bits": header,
+            "model_bits": round(model_bits, 1), "bits_per_char": round(bits / sum(map(len, messages)), 4),
+            "round_trips_checked": checked, "round_trips_exact": exact,
+            "seconds": round(time.perf_counter() - t, 1)}
+
+
+def bench_set(name, messages, context, training, lm, verify, period, dict_size):
+    from gnuradio.lmsscc.source import LMCodec
+
+    factories = {
+        "alone (v1 header)": lambda: LMCodec(lm),
+        "alone (compact header)": lambda: LMCodec(lm, compact=True),
+        "primed": lambda: LMCodec(lm, context=context),
+        "conversation": lambda: LMCodec(lm, context=context),
+    }
+    rows = []
+    for mode, factory in factories.items():
+        mode_key = "conversation" if mode == "conversation" else mode
+        row = run_mode(factory, messages, mode_key, verify, period)
+        row["mode"] = mode
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+    z = zstd_sizes(messages, training, dict_size)
+    return {"set": name, "chars": sum(map(len, messages)), "context": context.describe(),
+            "keyframe_period": period, "lm": rows, "zstd": z}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="default")
+    p.add_argument("--engine", default="hf", choices=["hf", "native"])
+    p.add_argument("--news", type=int, default=100)
+    p.add_argument("--alice", type=int, default=30)
+    p.add_argument("--verify", type=int, default=12)
+    p.add_argument("--period", type=int, default=8, help="conversation keyframe period")
+    p.add_argument("--sets", nargs="+", default=["europarl", "news", "alice"])
+    p.add_argument("--json", default="bench/out/context.json")
+    args = p.parse_args()
+
+    from gnuradio.lmsscc.source import LMCodec, NumericSettings, PrimingContext, load_context, load_model
+
+    lm = load_model(args.model, NumericSettings(engine=args.engine))
+    results = {"command": " ".join(sys.argv), "model": lm.name, "sets": []}
+    news_all = news_sentences(10_000)
+    if "europarl" in args.sets:
+        anchors = ANCHORS.read_text(encoding="utf-8").splitlines()
+        # zstd's dictionary for Europarl: the built-in europarl context text plus
+        # the news sentences (no Europarl corpus offline): said in the docs.
+        training = load_context("europarl").text.split("\n\n") + news_all[:300]
+        s = bench_set("12 Europarl demo sentences", anchors, load_context("europarl"), training, lm,
+                      args.verify, args.period, 4096)
+        s["reference_gpt2_ac_bits_no_header"] = REFERENCE_ANCHOR_BITS
+        results["sets"].append(s)
+    if "news" in args.sets:
+        test = news_sentences(args.news)
+        held_out = [s for s in news_all if s not in set(test)]
+        s = bench_set(f"{len(test)} news sentences (lee_background)", test, load_context("news"),
+                      held_out, lm, args.verify, args.period, 8192)
+        # A priming context made of held-out sentences of the same corpus: the
+        # like-for-like rival of the trained zstd dictionary.
+        same = PrimingContext("lee-heldout", "\n".join(held_out[:12]) + "\n")
+        row = run_mode(lambda: LMCodec(lm, context=same), test, "primed", args.verify, args.period)
+        s["lm"].append(dict(row, mode="primed (held-out news as context)"))
+        results["sets"].append(s)
+    if "alice" in args.sets:
+        paras, held = alice_paragraphs(args.alice, 60_000)
+        ctx = PrimingContext("alice-heldout", held[-1500:])
+        training = [" ".join(p.split()) for p in held.split("\n\n") if len(p) > 40]
+        s = bench_set(f"{len(paras)} alice29 paragraphs", paras, ctx, training, lm,
+                      args.verify, args.period, 8192)
+        results["sets"].append(s)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=1))
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
