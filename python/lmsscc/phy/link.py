@@ -1,0 +1,172 @@
+"""The LM-SSCC link without a flowgraph: text -> LM message -> frame -> channel
+code -> modulation -> burst samples, and back. The GNU Radio blocks
+(phy/blocks.py) and the apps wrap these two classes; benchmarks call them
+directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..channel import load_code, make_decoder
+from . import burst as bu
+from .frame import (PHY_HEADER_BITS, FrameError, bits_to_bytes, build_frame, bytes_to_bits,
+                    frame_length, parse_frame, parse_phy_header, phy_header_bits)
+from .modulation import MODULATIONS, bits_per_symbol, demodulate_llr, modulate
+
+DEFAULT_CODE = "LDPC_N49_K24"
+
+
+@dataclass
+class LinkConfig:
+    code: str = DEFAULT_CODE
+    modulation: str = "bpsk"
+    decoder: str = "bp"  # bp | ecct | hybrid | hard
+    ecct_weights: str | None = None  # default: the code's shipped AWGN weights
+
+    def __post_init__(self):
+        if self.modulation not in MODULATIONS:
+            raise ValueError(f"modulation must be one of {MODULATIONS}")
+
+
+@dataclass
+class Burst:
+    samples: np.ndarray
+    seq: int
+    text_chars: int
+    message_bits: int  # LM message (header + payload)
+    frame_bits: int
+    coded_bits: int  # every bit on the air: PHY header codewords + payload codewords
+    symbols: int  # every symbol on the air, preamble and pilots included
+    lm_stats: dict = field(default_factory=dict)
+
+    @property
+    def energy(self) -> float:
+        """Transmitted energy in units of Es (unit-energy symbols, unit-energy pulse)."""
+        return float(np.sum(np.abs(self.samples) ** 2))
+
+
+@dataclass
+class Reception:
+    text: str | None
+    ok: bool
+    seq: int | None = None
+    error: str | None = None
+    snr_db: float | None = None
+    freq: float | None = None  # cycles per symbol
+    bits_corrected: int = 0
+    coded_bits: int = 0
+    pre_fec_ber: float | None = None
+    start: float = 0.0
+    symbols: int = 0  # burst length in symbols once the PHY header is known
+    lm: dict = field(default_factory=dict)
+
+
+class Transmitter:
+    def __init__(self, codec, config: LinkConfig | None = None, first_seq: int = 0):
+        self.codec = codec
+        self.config = config or LinkConfig()
+        self.code = load_code(self.config.code)
+        self.seq = first_seq
+
+    def header_codewords(self) -> int:
+        return -(-PHY_HEADER_BITS // self.code.k)
+
+    def encode_bits(self, bits: np.ndarray) -> np.ndarray:
+        k = self.code.k
+        padded = np.concatenate([bits, np.zeros((-len(bits)) % k, dtype=np.uint8)])
+        return self.code.encode(padded.reshape(-1, k)).reshape(-1)
+
+    def send(self, text) -> Burst:
+        cfg = self.config
+        r = self.codec.encode(text)
+        frame = build_frame(r.message, self.seq)
+        payload = self.encode_bits(bytes_to_bits(frame))
+        n_cw = len(payload) // self.code.n
+        header = self.encode_bits(phy_header_bits(cfg.modulation, n_cw))
+        bps = bits_per_symbol(cfg.modulation)
+        payload_padded = np.concatenate([payload, np.zeros((-len(payload)) % bps, dtype=np.uint8)])
+        data = modulate(payload_padded, cfg.modulation)
+        header_sym = modulate(header, "bpsk")
+        samples = bu.make_burst(header_sym, data)
+        n_symbols = len(bu.PREAMBLE) + len(header_sym) + len(bu.insert_pilots(data))
+        burst = Burst(samples, self.seq, len(text), r.coded_bits, 8 * len(frame),
+                      len(header) + len(payload), n_symbols, r.stats())
+        self.seq = (self.seq + 1) & 0xFFFF
+        return burst
+
+
+class Receiver:
+    def __init__(self, codec, config: LinkConfig | None = None, conversation=None):
+        self.codec = codec
+        self.config = config or LinkConfig()
+        self.code = load_code(self.config.code)
+        self.decoder = make_decoder(self.config.decoder, self.code, self.config.ecct_weights)
+        # The PHY header is always decoded with BP (24 bits: speed matters little).
+        self.header_decoder = self.decoder if self.config.decoder == "bp" else make_decoder("bp", self.code)
+        self.lm_decoder = conversation or codec
+
+    def _decode_codewords(self, llr: np.ndarray, decoder) -> tuple[np.ndarray, int]:
+        words = llr.reshape(-1, self.code.n)
+        bits = decoder.decode(words)
+        corrected = int(np.sum((words > 0).astype(np.uint8) != bits))
+        return self.code.extract_info(bits).reshape(-1), corrected
+
+    def receive(self, samples) -> list[Reception]:
+        """Every burst found in `samples` (complex baseband at burst.SPS)."""
+        z = bu.matched_filter(samples)
+        out, busy_until = [], -1.0
+        for start, metric in bu.detect(z):
+            if start < busy_until:  # a correlation peak inside a burst already decoded
+                continue
+            rx = self._receive_one(z, start, metric)
+            if rx.seq is not None or rx.error is None or "PHY header" not in rx.error:
+                out.append(rx)
+                busy_until = start + rx.symbols * bu.SPS
+        return out
+
+    def _receive_one(self, z, start, metric) -> Reception:
+        det = bu.estimate(z, start, metric)
+        rx = Reception(None, False, snr_db=det.snr_db, freq=det.freq, start=start)
+        n = self.code.n
+        n_hdr = -(-PHY_HEADER_BITS // self.code.k) * n
+        first = len(bu.PREAMBLE)
+        k_hdr = first + np.arange(n_hdr)
+        y = bu.symbols_at(z, det, first, n_hdr) * np.exp(-2j * np.pi * det.freq * k_hdr)
+        llr = demodulate_llr(y, "bpsk", det.noise_var, det.gain)
+        hdr_bits, _ = self._decode_codewords(llr, self.header_decoder)
+        try:
+            modulation, n_cw = parse_phy_header(hdr_bits)
+        except FrameError as e:
+            rx.error = str(e)
+            return rx
+        bps = bits_per_symbol(modulation)
+        n_data = -(-(n_cw * n) // bps)
+        data_first = first + n_hdr
+        rx.symbols = data_first + len(bu.data_positions(n_data)) + len(bu.pilot_positions(n_data))
+        phase0, freq = bu.phase_track(z, det, data_first, n_data)
+        t = data_first + bu.data_positions(n_data)
+        y = bu.symbols_at(z, det, 0, int(t.max()) + 1 if n_data else 0)[t] if n_data else np.zeros(0)
+        y = y * np.exp(-1j * (phase0 + 2 * np.pi * freq * t))
+        llr = demodulate_llr(y, modulation, det.noise_var, abs(det.gain))[: n_cw * n]
+        info, corrected = self._decode_codewords(llr, self.decoder)
+        rx.coded_bits, rx.bits_corrected = len(llr), corrected
+        rx.pre_fec_ber = corrected / max(len(llr), 1)
+        data = bits_to_bytes(info)
+        try:
+            total = frame_length(data)
+            seq, message = parse_frame(data[:total])
+        except FrameError as e:
+            rx.error = str(e)
+            return rx
+        rx.seq = seq
+        try:
+            d = self.lm_decoder.decode(message)
+        except ValueError as e:  # MessageFormatError, FingerprintMismatch
+            rx.error = str(e)
+            return rx
+        rx.lm = {"tokens": d.tokens, "model_bits": round(d.model_bits, 2), "seconds": round(d.seconds, 3)}
+        rx.text, rx.ok, rx.error = d.text, d.crc_ok, d.error
+        return rx
