@@ -41,6 +41,7 @@ class Burst:
     coded_bits: int  # every bit on the air: PHY header codewords + payload codewords
     symbols: int  # every symbol on the air, preamble and pilots included
     lm_stats: dict = field(default_factory=dict)
+    payload_coded: np.ndarray | None = None  # the payload codeword bits (simulation truth)
 
     @property
     def energy(self) -> float:
@@ -62,6 +63,19 @@ class Reception:
     start: float = 0.0
     symbols: int = 0  # burst length in symbols once the PHY header is known
     lm: dict = field(default_factory=dict)
+    hard_bits: np.ndarray | None = None  # payload hard decisions
+    decoded_bits: np.ndarray | None = None  # payload codewords after the channel decoder
+
+    def true_ber(self, sent_payload) -> tuple[float, float]:
+        """(channel BER, decoded BER) against the sent payload codewords (simulation)."""
+        if self.hard_bits is None or sent_payload is None:
+            return float("nan"), float("nan")
+        sent = np.asarray(sent_payload, dtype=np.uint8)
+        n = min(len(sent), len(self.hard_bits))
+        if n == 0 or len(self.hard_bits) != len(sent):
+            return float("nan"), float("nan")
+        return (float(np.mean(self.hard_bits[:n] != sent[:n])),
+                float(np.mean(self.decoded_bits[:n] != sent[:n])))
 
 
 class Transmitter:
@@ -92,8 +106,8 @@ class Transmitter:
         header_sym = modulate(header, "bpsk")
         samples = bu.make_burst(header_sym, data)
         n_symbols = len(bu.PREAMBLE) + len(header_sym) + len(bu.insert_pilots(data))
-        burst = Burst(samples, self.seq, len(text), r.coded_bits, 8 * len(frame),
-                      len(header) + len(payload), n_symbols, r.stats())
+        burst = Burst(samples, self.seq, r.input_bytes, r.coded_bits, 8 * len(frame),
+                      len(header) + len(payload), n_symbols, r.stats(), payload)
         self.seq = (self.seq + 1) & 0xFFFF
         return burst
 
@@ -108,11 +122,11 @@ class Receiver:
         self.header_decoder = self.decoder if self.config.decoder == "bp" else make_decoder("bp", self.code)
         self.lm_decoder = conversation or codec
 
-    def _decode_codewords(self, llr: np.ndarray, decoder) -> tuple[np.ndarray, int]:
+    def _decode_codewords(self, llr: np.ndarray, decoder) -> tuple[np.ndarray, np.ndarray]:
+        """(info bits, codeword bits) from LLRs of whole codewords."""
         words = llr.reshape(-1, self.code.n)
-        bits = decoder.decode(words)
-        corrected = int(np.sum((words > 0).astype(np.uint8) != bits))
-        return self.code.extract_info(bits).reshape(-1), corrected
+        bits = np.asarray(decoder.decode(words), dtype=np.uint8)
+        return self.code.extract_info(bits).reshape(-1), bits.reshape(-1)
 
     def receive(self, samples) -> list[Reception]:
         """Every burst found in `samples` (complex baseband at burst.SPS)."""
@@ -126,6 +140,28 @@ class Receiver:
                 out.append(rx)
                 busy_until = start + rx.symbols * bu.SPS
         return out
+
+    def scan(self, samples) -> tuple[list[Reception], int]:
+        """For a growing sample buffer: the complete bursts in it, and the index
+        from which samples must be kept (an incomplete burst, or the last
+        preamble-length of samples, may still need them)."""
+        z = bu.matched_filter(samples)
+        tail = (len(bu.PREAMBLE) + 8) * bu.SPS + len(bu.RRC)
+        out, keep_from, busy_until = [], max(0, len(samples) - tail), -1.0
+        for start, metric in bu.detect(z):
+            if start < busy_until:
+                continue
+            first_sample = max(0, int(start) - bu.FILTER_DELAY - bu.SPS)
+            if start + (len(bu.PREAMBLE) + 8) * bu.SPS >= len(z) - len(bu.RRC):
+                return out, min(keep_from, first_sample)  # preamble too close to the end
+            rx = self._receive_one(z, start, metric)
+            end = start + rx.symbols * bu.SPS
+            if rx.symbols and end + len(bu.RRC) > len(z):
+                return out, min(keep_from, first_sample)  # burst not complete yet
+            if rx.seq is not None or rx.error is None or "PHY header" not in rx.error:
+                out.append(rx)
+                busy_until = end
+        return out, keep_from
 
     def _receive_one(self, z, start, metric) -> Reception:
         det = bu.estimate(z, start, metric)
@@ -147,13 +183,16 @@ class Receiver:
         data_first = first + n_hdr
         rx.symbols = data_first + len(bu.data_positions(n_data)) + len(bu.pilot_positions(n_data))
         phase0, freq = bu.phase_track(z, det, data_first, n_data)
+        rx.freq = freq
         t = data_first + bu.data_positions(n_data)
         y = bu.symbols_at(z, det, 0, int(t.max()) + 1 if n_data else 0)[t] if n_data else np.zeros(0)
         y = y * np.exp(-1j * (phase0 + 2 * np.pi * freq * t))
         llr = demodulate_llr(y, modulation, det.noise_var, abs(det.gain))[: n_cw * n]
-        info, corrected = self._decode_codewords(llr, self.decoder)
-        rx.coded_bits, rx.bits_corrected = len(llr), corrected
-        rx.pre_fec_ber = corrected / max(len(llr), 1)
+        info, decoded = self._decode_codewords(llr, self.decoder)
+        rx.hard_bits, rx.decoded_bits = (llr > 0).astype(np.uint8), decoded
+        rx.coded_bits = len(llr)
+        rx.bits_corrected = int(np.sum(rx.hard_bits != decoded))
+        rx.pre_fec_ber = rx.bits_corrected / max(len(llr), 1)
         data = bits_to_bytes(info)
         try:
             total = frame_length(data)

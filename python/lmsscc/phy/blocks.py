@@ -1,0 +1,220 @@
+"""GNU Radio blocks of the radio link.
+
+link_tx          text PDU -> complex burst PDU (LM encoder, frame, channel code,
+                 modulation, preamble/pilots, RRC pulses), ready for
+                 pdu_to_tagged_stream and an SDR sink.
+link_rx          complex PDU (one or more bursts) -> text PDU per burst.
+link_rx_stream   the same from a complex sample stream (SDR source, ZMQ,
+                 channel model): finds bursts as they arrive.
+burst_channel    complex PDU -> impaired complex PDU (AWGN, Rayleigh, CFO,
+                 timing offset), for loopback simulations.
+
+Text PDUs out of the receivers carry metadata: crc_ok, seq, snr_db,
+freq_offset (cycles/symbol), bits_corrected, pre_fec_ber, and the LM
+decoder's tokens/model_bits. A frame or message that fails is reported with
+crc_ok False, an error string and an empty payload: never as text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gnuradio import gr
+
+from ..pdu_util import PDU_PORT, BadPdu, DropCounter, make_pdu, parse_pdu
+from ..source.blocks import make_codec
+from ..source.conversation import ConversationDecoder, ConversationEncoder
+from . import burst as bu
+from . import channels as ch
+from .link import LinkConfig, Receiver, Transmitter
+
+MAX_TEXT_BYTES = 1 << 16
+MAX_BURST_SAMPLES = 1 << 22
+
+
+def _codec(model, context, compact, conversation):
+    return make_codec(model, 24, 1, 16384, context, bool(compact) or bool(conversation))
+
+
+class link_tx(gr.basic_block):
+    def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
+                 compact=False, conversation=False, keyframe_period=8, tail_zeros=0,
+                 attach_truth=False):
+        gr.basic_block.__init__(self, name="link_tx", in_sig=None, out_sig=None)
+        # Silence after each burst: lets a stream receiver see the burst's end
+        # when nothing else follows (ZMQ, file); an SDR link needs none.
+        self.tail_zeros = int(tail_zeros)
+        # Simulation only: the sent payload bits ride along in the metadata so
+        # the receiver can report the true channel and decoded BER.
+        self.attach_truth = bool(attach_truth)
+        self.logger = gr.logger("lmsscc.link_tx")
+        codec = _codec(model, context, compact, conversation)
+        self.tx = Transmitter(codec, LinkConfig(code=code, modulation=modulation))
+        if conversation:
+            self.tx.codec = ConversationEncoder(codec, int(keyframe_period))
+        self.drops = DropCounter(self.logger)
+        self.sent = 0
+        self.message_port_register_in(PDU_PORT)
+        self.message_port_register_out(PDU_PORT)
+        self.set_msg_handler(PDU_PORT, self._on_pdu)
+
+    def _on_pdu(self, msg):
+        try:
+            meta, data = parse_pdu(msg, "u8", MAX_TEXT_BYTES)
+            b = self.tx.send(bytes(data))
+        except (BadPdu, ValueError) as e:
+            self.drops.drop(str(e))
+            return
+        except Exception as e:  # never stop the flowgraph
+            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
+            return
+        meta.update(seq=b.seq, text_chars=b.text_chars, message_bits=b.message_bits,
+                    coded_bits=b.coded_bits, symbols=b.symbols, energy=round(b.energy, 3),
+                    model_bits=b.lm_stats.get("model_bits", 0.0))
+        if self.attach_truth:
+            meta["payload_bits_sent"] = b.payload_coded
+        samples = np.concatenate([b.samples, np.zeros(self.tail_zeros)]).astype(np.complex64)
+        self.message_port_pub(PDU_PORT, make_pdu(meta, samples, "c32"))
+        self.sent += 1
+
+    def stats(self):
+        return {"sent": self.sent, "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}
+
+
+class _ReceiverMixin:
+    def _setup_receiver(self, name, model, code, decoder, context, compact, conversation):
+        self.logger = gr.logger(f"lmsscc.{name}")
+        codec = _codec(model, context, compact, conversation)
+        conv = ConversationDecoder(codec) if conversation else None
+        self.rx = Receiver(codec, LinkConfig(code=code, decoder=decoder), conversation=conv)
+        self.drops = DropCounter(self.logger)
+        self.received = 0
+        self.failed = 0
+        self.message_port_register_out(PDU_PORT)
+
+    def _publish(self, receptions, meta=None, sent_payload=None):
+        for r in receptions:
+            out = dict(meta or {})
+            if sent_payload is not None:
+                channel_ber, decoded_ber = r.true_ber(sent_payload)
+                if np.isfinite(channel_ber):
+                    out.update(channel_ber=round(channel_ber, 6), decoded_ber=round(decoded_ber, 6))
+            out.update(crc_ok=bool(r.ok), snr_db=round(float(r.snr_db), 2),
+                       freq_offset=round(float(r.freq) / bu.SPS, 7),  # cycles per sample
+                       bits_corrected=int(r.bits_corrected),
+                       coded_bits=int(r.coded_bits))
+            if r.pre_fec_ber is not None:
+                out["pre_fec_ber"] = round(float(r.pre_fec_ber), 6)
+            if r.seq is not None:
+                out["seq"] = int(r.seq)
+            out.update(r.lm)
+            if not r.ok:
+                out["error"] = r.error or "failed"
+                self.failed += 1
+                self.logger.warn(f"burst failed: {out['error']}")
+            else:
+                self.received += 1
+            text = r.text.encode("utf-8") if r.ok else b""
+            self.message_port_pub(PDU_PORT, make_pdu(out, bytearray(text), "u8"))
+
+    def stats(self):
+        return {"received": self.received, "failed": self.failed, "dropped": self.drops.total}
+
+
+class link_rx(gr.basic_block, _ReceiverMixin):
+    def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
+                 compact=False, conversation=False):
+        gr.basic_block.__init__(self, name="link_rx", in_sig=None, out_sig=None)
+        self._setup_receiver("link_rx", model, code, decoder, context, compact, conversation)
+        self.message_port_register_in(PDU_PORT)
+        self.set_msg_handler(PDU_PORT, self._on_pdu)
+
+    def _on_pdu(self, msg):
+        try:
+            meta, samples = parse_pdu(msg, "c32", MAX_BURST_SAMPLES)
+            if not np.all(np.isfinite(samples)):
+                raise BadPdu("samples contain NaN or Inf")
+            receptions = self.rx.receive(samples)
+        except (BadPdu, ValueError) as e:
+            self.drops.drop(str(e))
+            return
+        except Exception as e:
+            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
+            return
+        keep = {k: meta[k] for k in ("seq_sent",) if k in meta}
+        sent = meta.get("payload_bits_sent")
+        if not receptions:  # the capture held no detectable burst: say so
+            self.failed += 1
+            keep.update(crc_ok=False, error="no burst detected")
+            self.message_port_pub(PDU_PORT, make_pdu(keep, bytearray(), "u8"))
+            return
+        self._publish(receptions, keep, sent)
+
+
+class link_rx_stream(gr.sync_block, _ReceiverMixin):
+    """Bursts from a continuous complex stream. Samples are buffered; every
+    `chunk` new samples the buffer is scanned; complete bursts are decoded and
+    their samples released, an incomplete one at the end waits for more."""
+
+    def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
+                 compact=False, conversation=False, chunk=8192, max_buffer=1 << 21):
+        gr.sync_block.__init__(self, name="link_rx_stream", in_sig=[np.complex64], out_sig=None)
+        self._setup_receiver("link_rx_stream", model, code, decoder, context, compact, conversation)
+        self.chunk = int(chunk)
+        self.max_buffer = int(max_buffer)
+        self._buffer = np.zeros(0, dtype=np.complex64)
+        self._new = 0
+
+    def work(self, input_items, output_items):
+        x = input_items[0]
+        self._buffer = np.concatenate([self._buffer, x])
+        self._new += len(x)
+        if self._new >= self.chunk:
+            self._new = 0
+            self._scan()
+        return len(x)
+
+    def _scan(self):
+        buf = self._buffer
+        if not np.all(np.isfinite(buf)):
+            self.drops.drop("stream samples contain NaN or Inf: buffer discarded")
+            self._buffer = np.zeros(0, dtype=np.complex64)
+            return
+        receptions, keep_from = self.rx.scan(buf)
+        self._publish(receptions)
+        keep_from = max(keep_from, len(buf) - self.max_buffer)
+        self._buffer = buf[keep_from:]
+
+
+class burst_channel(gr.basic_block):
+    """Impairs complex burst PDUs: Rayleigh fading (none/block/fast), carrier
+    frequency offset (cycles/sample), timing offset (samples), then AWGN at
+    Es/N0 (dB) for the unit-energy symbols of link_tx."""
+
+    def __init__(self, esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
+                 coherence=bu.SPS):
+        gr.basic_block.__init__(self, name="burst_channel", in_sig=None, out_sig=None)
+        self.logger = gr.logger("lmsscc.burst_channel")
+        self.esn0_db, self.fading = float(esn0_db), fading
+        self.freq_offset, self.timing_offset = float(freq_offset), float(timing_offset)
+        self.coherence = int(coherence)
+        self.rng = np.random.default_rng(int(seed))
+        self.drops = DropCounter(self.logger)
+        self.message_port_register_in(PDU_PORT)
+        self.message_port_register_out(PDU_PORT)
+        self.set_msg_handler(PDU_PORT, self._on_pdu)
+
+    def impair(self, samples):
+        x, _ = ch.rayleigh(samples, self.rng, self.fading, self.coherence)
+        x = ch.timing_offset(x, self.timing_offset)
+        x = ch.frequency_offset(x, self.freq_offset, self.rng.uniform(0, 2 * np.pi))
+        return ch.awgn(x, ch.noise_var_for_esn0(self.esn0_db), self.rng)
+
+    def _on_pdu(self, msg):
+        try:
+            meta, samples = parse_pdu(msg, "c32", MAX_BURST_SAMPLES)
+        except BadPdu as e:
+            self.drops.drop(str(e))
+            return
+        if "seq" in meta:
+            meta["seq_sent"] = meta["seq"]
+        self.message_port_pub(PDU_PORT, make_pdu(meta, self.impair(samples).astype(np.complex64), "c32"))
