@@ -70,6 +70,7 @@ class link_tx(gr.basic_block):
         meta.update(seq=b.seq, text_chars=b.text_chars, message_bits=b.message_bits,
                     coded_bits=b.coded_bits, symbols=b.symbols, energy=round(b.energy, 3),
                     model_bits=b.lm_stats.get("model_bits", 0.0))
+        self.last_meta = dict(meta)
         if self.attach_truth:
             meta["payload_bits_sent"] = b.payload_coded
         samples = np.concatenate([b.samples, np.zeros(self.tail_zeros)]).astype(np.complex64)
@@ -133,7 +134,10 @@ class link_rx(gr.basic_block, _ReceiverMixin):
             meta, samples = parse_pdu(msg, "c32", MAX_BURST_SAMPLES)
             if not np.all(np.isfinite(samples)):
                 raise BadPdu("samples contain NaN or Inf")
-            receptions = self.rx.receive(samples)
+            found = self.rx.receive(samples, keep_header_failures=True)
+            receptions = [r for r in found if r.symbols]
+            if not receptions and found:  # report the strongest detection's failure
+                receptions = [max(found, key=lambda r: r.snr_db)]
         except (BadPdu, ValueError) as e:
             self.drops.drop(str(e))
             return

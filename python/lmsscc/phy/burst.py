@@ -172,10 +172,21 @@ def interpolate(z: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def estimate(z: np.ndarray, start: float, metric: float) -> Detection:
-    """Frequency, gain and noise from the preamble at `start`."""
+    """Frequency, gain and noise from the preamble at `start`.
+
+    Frequency in two steps: a coarse lag-1 estimate (wide range, noisy), then
+    a least-squares line through the phases of 8 coherent preamble segments
+    after removing the coarse estimate (precise; what the header relies on).
+    """
     k = np.arange(len(PREAMBLE))
     d = PREAMBLE * interpolate(z, start + k * SPS)
-    freq = float(np.angle(np.sum(d[1:] * np.conj(d[:-1]))) / (2 * np.pi))
+    coarse = float(np.angle(np.sum(d[1:] * np.conj(d[:-1]))) / (2 * np.pi))
+    d1 = d * np.exp(-2j * np.pi * coarse * k)
+    segments = np.array_split(np.arange(len(PREAMBLE)), 8)
+    t = np.array([seg.mean() for seg in segments])
+    phases = np.unwrap([np.angle(np.sum(d1[seg])) for seg in segments])
+    fine = float(np.polyfit(t, phases, 1)[0] / (2 * np.pi))
+    freq = coarse + fine
     d = d * np.exp(-2j * np.pi * freq * k)
     gain = complex(np.mean(d))
     noise_var = float(np.mean(np.abs(d - gain) ** 2))

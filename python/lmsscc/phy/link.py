@@ -128,17 +128,21 @@ class Receiver:
         bits = np.asarray(decoder.decode(words), dtype=np.uint8)
         return self.code.extract_info(bits).reshape(-1), bits.reshape(-1)
 
-    def receive(self, samples) -> list[Reception]:
-        """Every burst found in `samples` (complex baseband at burst.SPS)."""
+    def receive(self, samples, keep_header_failures=False) -> list[Reception]:
+        """Every burst found in `samples` (complex baseband at burst.SPS).
+        Detections whose PHY header fails are mostly false alarms (correlation
+        peaks in noise or data) and are left out unless asked for."""
         z = bu.matched_filter(samples)
         out, busy_until = [], -1.0
         for start, metric in bu.detect(z):
             if start < busy_until:  # a correlation peak inside a burst already decoded
                 continue
             rx = self._receive_one(z, start, metric)
-            if rx.seq is not None or rx.error is None or "PHY header" not in rx.error:
+            if rx.symbols:
                 out.append(rx)
                 busy_until = start + rx.symbols * bu.SPS
+            elif keep_header_failures:
+                out.append(rx)
         return out
 
     def scan(self, samples) -> tuple[list[Reception], int]:
@@ -158,7 +162,7 @@ class Receiver:
             end = start + rx.symbols * bu.SPS
             if rx.symbols and end + len(bu.RRC) > len(z):
                 return out, min(keep_from, first_sample)  # burst not complete yet
-            if rx.seq is not None or rx.error is None or "PHY header" not in rx.error:
+            if rx.symbols:
                 out.append(rx)
                 busy_until = end
         return out, keep_from

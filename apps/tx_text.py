@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Send text messages over the LM-SSCC link.
+
+  --device loopback   TX, channel and RX in one process; prints what arrived
+  --device zmq        publish IQ on a ZMQ PUB socket (apps/rx_text.py subscribes)
+  --device uhd|hackrf|soapy   transmit bursts with an SDR
+
+Messages come from the arguments, or one per line on stdin.
+Example: .venv/bin/python apps/tx_text.py --snr 3 "Hello over the air"
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+
+
+def add_common(p):
+    p.add_argument("--model", default="default", help="'default', a .gguf file or a local HF folder")
+    p.add_argument("--context", default="none", help="priming context: none, europarl, news, radio or a file")
+    p.add_argument("--conversation", action="store_true", help="code each message after the earlier ones")
+    p.add_argument("--code", default="LDPC_N49_K24", help="channel code (see docs/channel_coding.md)")
+    p.add_argument("--zmq-address", default="tcp://127.0.0.1:5555", help="ZMQ endpoint (localhost by default)")
+    p.add_argument("--args", default="", help="SDR device arguments")
+    p.add_argument("--freq", type=float, default=915e6, help="centre frequency, Hz")
+    p.add_argument("--rate", type=float, default=1e6, help="sample rate, Hz")
+    p.add_argument("--gain", type=float, default=0.0, help="gain, dB")
+    p.add_argument("--json", action="store_true", help="one JSON object per message instead of text")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("messages", nargs="*", help="messages (default: lines of stdin)")
+    p.add_argument("--device", default="loopback", choices=["loopback", "zmq", "uhd", "hackrf", "soapy"])
+    p.add_argument("--modulation", default="bpsk", choices=["bpsk", "qpsk", "16qam"])
+    p.add_argument("--decoder", default="bp", help="loopback receiver: bp, ecct, hybrid or hard")
+    p.add_argument("--snr", type=float, default=6.0, help="loopback: Es/N0 per channel symbol, dB")
+    p.add_argument("--channel", default="awgn", choices=["awgn", "rayleigh"])
+    p.add_argument("--fading", default="block", choices=["block", "fast"], help="Rayleigh fading kind")
+    p.add_argument("--freq-offset", type=float, default=0.0, help="loopback CFO, cycles per sample")
+    p.add_argument("--timing-offset", type=float, default=0.0, help="loopback timing offset, samples")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--interval", type=float, default=0.5, help="zmq/SDR: seconds between bursts")
+    add_common(p)
+    return p.parse_args(argv)
+
+
+def messages_from(args):
+    if args.messages:
+        return list(args.messages)
+    return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+
+
+def energy_report(meta_tx, esn0_db):
+    """SNR per coded bit and total energy per source character over N0."""
+    n0 = 10 ** (-esn0_db / 10)
+    chars = max(meta_tx["text_chars"], 1)
+    return {
+        "esn0_db": esn0_db,
+        "ebn0_coded_db": round(10 * math.log10(meta_tx["energy"] / meta_tx["coded_bits"] / n0), 2),
+        "energy_per_char_db": round(10 * math.log10(meta_tx["energy"] / chars / n0), 2),
+    }
+
+
+def run_loopback(args, texts):
+    from gnuradio.lmsscc.phy.radio import LoopbackLink
+
+    fading = "none" if args.channel == "awgn" else args.fading
+    link = LoopbackLink(args.model, args.code, args.modulation, args.decoder, args.snr, fading,
+                        args.freq_offset, args.timing_offset, args.seed, args.context, args.conversation)
+    ok = 0
+    try:
+        for text in texts:
+            meta, data = link.send(text)
+            received = data.decode("utf-8") if meta.get("crc_ok") else None
+            ok += received == text
+            report = {"sent": text, "received": received, "crc_ok": bool(meta.get("crc_ok")),
+                      **{k: v for k, v in meta.items() if k not in ("crc_ok",)}}
+            tx_meta = link.tx_last = getattr(link.tx, "last_meta", None)
+            print_report(args, report, tx_meta)
+    finally:
+        link.close()
+    return ok, len(texts)
+
+
+def print_report(args, report, tx_meta):
+    if args.json:
+        print(json.dumps(report, default=str), flush=True)
+        return
+    print(f"sent:      {report['sent']}")
+    if tx_meta:
+        e = energy_report(tx_meta, args.snr)
+        print(f"on air:    {tx_meta['coded_bits']} coded bits, {tx_meta['symbols']} symbols "
+              f"(LM message {tx_meta['message_bits']} bits, {tx_meta['model_bits']:.0f} model bits); "
+              f"Es/N0 {e['esn0_db']} dB, Eb/N0 per coded bit {e['ebn0_coded_db']} dB, "
+              f"energy per character {e['energy_per_char_db']} dB")
+    if "channel_ber" in report:
+        print(f"channel:   BER before decoding {report['channel_ber']:.4f}, after decoding "
+              f"{report['decoded_ber']:.4f}; SNR estimate {report.get('snr_db')} dB")
+    if report["crc_ok"]:
+        print(f"received:  {report['received']}\n")
+    else:
+        print(f"received:  nothing valid ({report.get('error')})\n")
+
+
+def run_stream_tx(args, texts):
+    from gnuradio.lmsscc.pdu_util import PDU_PORT, make_pdu
+    from gnuradio.lmsscc.phy import blocks as lb
+    from gnuradio.lmsscc.phy.radio import NoRadio, build_tx_stream
+
+    tx = lb.link_tx(args.model, args.code, args.modulation, args.context,
+                    conversation=args.conversation, tail_zeros=8192 if args.device == "zmq" else 0)
+    try:
+        tb = build_tx_stream(args.device, tx, args.zmq_address, args=args.args, freq=args.freq,
+                             rate=args.rate, gain=args.gain)
+    except NoRadio as e:
+        sys.exit(f"tx_text: {e}")
+    tb.start()
+    time.sleep(1.0)  # let subscribers connect (ZMQ PUB drops what nobody receives yet)
+    for text in texts:
+        tx._post(PDU_PORT, make_pdu({}, bytearray(text.encode("utf-8")), "u8"))
+        print(json.dumps({"sent": text}) if args.json else f"sent: {text}", flush=True)
+        time.sleep(args.interval)
+    time.sleep(1.0)
+    tb.stop()
+    tb.wait()
+    return len(texts) - tx.stats()["dropped"], len(texts)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    texts = messages_from(args)
+    if not texts:
+        sys.exit("tx_text: no messages (give them as arguments or on stdin)")
+    if args.device == "loopback":
+        ok, n = run_loopback(args, texts)
+        if not args.json:
+            print(f"{ok} of {n} messages received exactly")
+        return 0 if ok == n else 1
+    ok, n = run_stream_tx(args, texts)
+    return 0 if ok == n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
