@@ -111,7 +111,7 @@ def run_stream_tx(args, texts):
     from gnuradio.lmsscc.phy.radio import NoRadio, build_tx_stream
 
     tx = lb.link_tx(args.model, args.code, args.modulation, args.context,
-                    conversation=args.conversation, tail_zeros=8192 if args.device == "zmq" else 0)
+                    conversation=args.conversation, tail_zeros=4096 if args.device == "zmq" else 0)
     try:
         tb = build_tx_stream(args.device, tx, args.zmq_address, args=args.args, freq=args.freq,
                              rate=args.rate, gain=args.gain)

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""BER/BLER benchmark of channel decoders on one code, BP-50 as the anchor in the same run.
+
+  .venv/bin/python apps/bench_fec.py --code LDPC_N49_K24 --ebn0 2 3 4 5 6 7 \
+      --decoders uncoded hard bp ecct hybrid --json bench/out/fec_ldpc49.json --plot docs/fec_ldpc49_awgn.png
+
+Decoders: uncoded (BPSK without coding, same Eb/N0 per info bit), hard (code, per-bit hard decision),
+bp (sum-product, 50 iterations), ecct (pure transformer), hybrid (BP-50, then ECCT on frames
+failing BP's syndrome check). ecct/hybrid take the code's AWGN weights unless written as
+ecct=WEIGHTS / hybrid=WEIGHTS (a shipped name like ecct_LDPC_N49_K24_rayleigh, or a path).
+
+Each point stops at --min-frame-errors frame errors or --max-frames frames. All decoders of one
+point see the same random frames (same seed). BER is over information bits; codewords_per_s is
+the decoding time alone (one process, --threads torch threads), not the channel simulation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gnuradio.lmsscc.channel import decoders, load_code
+from gnuradio.lmsscc.channel.channel import CHANNELS, ebn0_to_sigma, transmit
+from gnuradio.lmsscc.channel.evaluate import measure_point
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--code", default="LDPC_N49_K24")
+    p.add_argument("--channel", choices=CHANNELS, default="awgn")
+    p.add_argument("--ebn0", type=float, nargs="+", default=[2, 3, 4, 5, 6, 7])
+    p.add_argument("--decoders", nargs="+", default=["uncoded", "hard", "bp", "ecct"])
+    p.add_argument("--max-frames", type=int, default=100_000)
+    p.add_argument("--min-frame-errors", type=int, default=100)
+    p.add_argument("--batch", type=int, default=4096)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", default=None, help="write the list of records here")
+    p.add_argument("--plot", default=None, help="-ln(BER) vs Eb/N0 figure (png)")
+    p.add_argument("--table", action="store_true", help="print a markdown table of -ln(BER) (BLER)")
+    return p.parse_args(argv)
+
+
+
+
+def measure_uncoded(code, ebn0_db, channel, max_frames, min_frame_errors, batch, seed):
+    rng = np.random.default_rng(seed)
+    sigma = ebn0_to_sigma(ebn0_db, 1.0)
+    frames = frame_errors = bit_errors = 0
+    while frames < max_frames and frame_errors < min_frame_errors:
+        nb = min(batch, max_frames - frames)
+        bits = rng.integers(0, 2, (nb, code.k), dtype=np.uint8)
+        wrong = (transmit(bits, sigma, channel, rng) > 0) != bits
+        bit_errors += int(wrong.sum())
+        frame_errors += int(wrong.any(axis=1).sum())
+        frames += nb
+    ber = bit_errors / (frames * code.k)
+    return {"code": code.name, "channel": channel, "ebn0_db": float(ebn0_db), "frames": frames,
+            "frame_errors": frame_errors, "bit_errors": bit_errors, "ber": ber,
+            "bler": frame_errors / frames, "neg_ln_ber": -math.log(ber) if ber > 0 else None,
+            "codewords_per_s": None}
+
+
+def build_decoders(specs, code):
+    built = []
+    for spec in specs:
+        kind, _, weights = spec.partition("=")
+        if kind == "uncoded":
+            built.append(("uncoded", None))
+            continue
+        label = f"{kind}:{Path(weights).stem}" if weights else kind
+        built.append((label, decoders.make_decoder(kind, code, weights=weights or None)))
+    return built
+
+
+def plot(records, path, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for label in dict.fromkeys(r["decoder"] for r in records):
+        pts = [(r["ebn0_db"], r["neg_ln_ber"]) for r in records
+               if r["decoder"] == label and r["neg_ln_ber"] is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=label)
+    ax.set_xlabel("Eb/N0 per information bit (dB)")
+    ax.set_ylabel("-ln(BER)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
+def markdown_table(records):
+    """-ln(BER) with (frame errors / frames) per cell."""
+    points = sorted({r["ebn0_db"] for r in records})
+    labels = list(dict.fromkeys(r["decoder"] for r in records))
+    cell = {(r["decoder"], r["ebn0_db"]): r for r in records}
+    lines = ["| decoder | " + " | ".join(f"{p:g} dB" for p in points) + " | cw/s |",
+             "|---" * (len(points) + 2) + "|"]
+    for label in labels:
+        row, speeds = [], []
+        for p in points:
+            r = cell.get((label, p))
+            if r is None:
+                row.append("")
+                continue
+            if r["neg_ln_ber"] is None:   # no bit error seen: no estimate
+                row.append(f"no error (0/{r['frames']})")
+            else:
+                row.append(f"{r['neg_ln_ber']:.2f} ({r['frame_errors']}/{r['frames']})")
+            if r["codewords_per_s"]:
+                speeds.append(r["codewords_per_s"])
+        speed = f"{min(speeds):,.0f}-{max(speeds):,.0f}" if speeds else "-"
+        lines.append(f"| {label} | " + " | ".join(row) + f" | {speed} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
+    code = load_code(args.code)
+    decs = build_decoders(args.decoders, code)
+    records = []
+    t_start = time.time()
+    for eb in tqdm(args.ebn0, desc="Eb/N0 points", unit="pt"):
+        seed = args.seed * 1000 + int(round(eb * 10))
+        for label, dec in decs:
+            if dec is None:
+                rec = measure_uncoded(code, eb, args.channel, args.max_frames, args.min_frame_errors,
+                                      args.batch, seed)
+            else:
+                rec = measure_point(dec, code, eb, args.channel, max_frames=args.max_frames,
+                                    min_frame_errors=args.min_frame_errors, batch=args.batch, seed=seed)
+            rec["decoder"] = label
+            records.append(rec)
+            nl = rec["neg_ln_ber"]
+            cps = rec["codewords_per_s"]
+            tqdm.write(f"{label:32s} {eb:4.1f} dB  -ln(BER) {nl if nl is None else round(nl, 2)!s:>6}"
+                       f"  BLER {rec['bler']:.2e}  frames {rec['frames']:>7} (fe {rec['frame_errors']})"
+                       f"  cw/s {'-' if cps is None else int(cps)}")
+    print(f"total {time.time() - t_start:.0f} s, threads={args.threads}, pid {os.getpid()}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
+    if args.plot:
+        plot(records, args.plot, f"{code.name}, {args.channel}, BPSK")
+    if args.table:
+        print(markdown_table(records))
+    return records
+
+
+if __name__ == "__main__":
+    main()

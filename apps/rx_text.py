@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Receive text messages of the LM-SSCC link from ZMQ or an SDR.
+
+  --device zmq          subscribe to the IQ that apps/tx_text.py --device zmq publishes
+  --device uhd|hackrf|soapy   receive with an SDR
+
+Prints each message (or one JSON object per message with --json) until
+--count messages arrived, --timeout seconds passed, or Ctrl-C.
+"""
+
+import argparse
+import json
+import queue
+import sys
+import time
+
+from tx_text import add_common
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--device", default="zmq", choices=["zmq", "uhd", "hackrf", "soapy"])
+    p.add_argument("--decoder", default="bp", help="bp, ecct, hybrid or hard")
+    p.add_argument("--count", type=int, default=0, help="exit after this many messages (0: no limit)")
+    p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: no limit)")
+    p.add_argument("--chunk", type=int, default=4096, help="samples between burst scans")
+    add_common(p)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from gnuradio.lmsscc.phy import blocks as lb
+    from gnuradio.lmsscc.phy.radio import NoRadio, build_rx_stream
+
+    rx = lb.link_rx_stream(args.model, args.code, args.decoder, args.context,
+                           conversation=args.conversation, chunk=args.chunk)
+    try:
+        tb, collector = build_rx_stream(args.device, rx, args.zmq_address, args=args.args,
+                                        freq=args.freq, rate=args.rate, gain=args.gain)
+    except NoRadio as e:
+        sys.exit(f"rx_text: {e}")
+    tb.start()
+    print("rx_text: listening", file=sys.stderr, flush=True)
+    got = 0
+    start = time.monotonic()
+    try:
+        while (not args.count or got < args.count) and (not args.timeout or time.monotonic() - start < args.timeout):
+            try:
+                meta, data = collector.queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            got += 1
+            text = data.decode("utf-8") if meta.get("crc_ok") else None
+            if args.json:
+                print(json.dumps({"received": text, **meta}, default=str), flush=True)
+            elif text is not None:
+                print(f"[seq {meta.get('seq')}, SNR {meta.get('snr_db')} dB] {text}", flush=True)
+            else:
+                print(f"[failed: {meta.get('error')}]", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        tb.stop()
+        tb.wait()
+    return 0 if (not args.count or got >= args.count) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
