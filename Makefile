@@ -50,11 +50,13 @@ $(STAMP)/venv: $(STAMP)/apt requirements.txt requirements-nodeps.txt
 SOURCES := $(shell find CMakeLists.txt lib include python grc -type f \
 	-not -path '*/__pycache__/*' 2>/dev/null)
 
+# flock: two builds in one tree at once (several shells) would corrupt it.
 $(STAMP)/install: $(STAMP)/venv $(SOURCES)
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
-		-DPYTHON_EXECUTABLE=$(abspath $(PY)) > $(BUILD).cmake.log || (cat $(BUILD).cmake.log; false)
-	cmake --build $(BUILD) -j2
-	cmake --install $(BUILD) > /dev/null
+	flock $(BUILD).lock bash -c 'set -e; \
+		cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+			-DPYTHON_EXECUTABLE=$(abspath $(PY)) > $(BUILD).cmake.log || (cat $(BUILD).cmake.log; false); \
+		cmake --build $(BUILD) -j2; \
+		cmake --install $(BUILD) > /dev/null'
 	echo "$(PREFIX)/lib/python3.11/site-packages" > $(SITE)/gr-lmsscc.pth
 	@touch $@
 

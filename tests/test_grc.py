@@ -27,7 +27,7 @@ def test_block_yaml_is_complete(path):
     block = yaml.safe_load(path.read_text())
     assert block["id"].startswith("lmsscc_") and path.name == f"{block['id']}.block.yml"
     imports = block["templates"]["imports"]
-    assert "from gnuradio import lmsscc" in imports or "from gnuradio.lmsscc import" in imports
+    assert "from gnuradio import lmsscc" in imports or "from gnuradio.lmsscc" in imports
     assert block["file_format"] == 1
     assert (installed_grc_dir() / path.name).exists(), "block YAML not installed"
 

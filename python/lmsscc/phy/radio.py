@@ -58,7 +58,7 @@ def radio_sink(device, args="", freq=915e6, rate=1e6, gain=0.0):
         sink.set_gain(0, gain)
         return sink
     except Exception as e:  # no radio attached, driver missing, bad args
-        raise NoRadio(f"cannot open {device} transmitter ({args or 'default args'}): {e}") from None
+        raise NoRadio(f"cannot open {device} transmitter ({args or 'default args'}): " + " ".join(str(e).split())) from None
 
 
 def radio_source(device, args="", freq=915e6, rate=1e6, gain=0.0):
@@ -81,7 +81,7 @@ def radio_source(device, args="", freq=915e6, rate=1e6, gain=0.0):
         src.set_gain(0, gain)
         return src
     except Exception as e:
-        raise NoRadio(f"cannot open {device} receiver ({args or 'default args'}): {e}") from None
+        raise NoRadio(f"cannot open {device} receiver ({args or 'default args'}): " + " ".join(str(e).split())) from None
 
 
 class LoopbackLink:
