@@ -1,0 +1,184 @@
+"""The radio link: frames, modulation, sync, and loopback / ZMQ flowgraphs
+(tiny LM so that it is fast; the link code is the same for the real model)."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from gnuradio import blocks, digital, gr
+
+from gnuradio.lmsscc.phy import burst as bu
+from gnuradio.lmsscc.phy import channels as ch
+from gnuradio.lmsscc.phy import frame as fr
+from gnuradio.lmsscc.phy.modulation import MODULATIONS, constellation, demodulate_llr, modulate
+from gnuradio.lmsscc.phy.radio import LoopbackLink
+
+from conftest import APPS, run_app
+
+
+def test_frame_round_trip_and_crc():
+    f = fr.build_frame(b"LM message bytes", seq=513)
+    assert fr.parse_frame(f) == (513, b"LM message bytes")
+    bad = bytearray(f)
+    bad[7] ^= 1
+    with pytest.raises(fr.FrameError, match="CRC-32"):
+        fr.parse_frame(bytes(bad))
+    with pytest.raises(fr.FrameError, match="truncated"):
+        fr.parse_frame(f[:-2])
+
+
+def test_phy_header_round_trip_and_check():
+    for mod in MODULATIONS:
+        bits = fr.phy_header_bits(mod, 1234)
+        assert fr.parse_phy_header(bits) == (mod, 1234)
+    bits = fr.phy_header_bits("qpsk", 7)
+    bits[5] ^= 1
+    with pytest.raises(fr.FrameError, match="CRC-8"):
+        fr.parse_phy_header(bits)
+
+
+@pytest.mark.parametrize("name", ["bpsk", "qpsk"])
+def test_llr_signs_match_gr_digital_soft_decoder(name):
+    c = getattr(digital, f"constellation_{name}")()
+    points = list(c.points())
+    tb = gr.top_block()
+    sink = blocks.vector_sink_f()
+    tb.connect(blocks.vector_source_c(points), digital.constellation_soft_decoder_cf(c), sink)
+    tb.run()
+    theirs = np.sign(np.array(sink.data()))
+    ours = np.sign(demodulate_llr(constellation(name) * 1.0, name, 0.5))
+    assert np.array_equal(theirs, ours)
+
+
+@pytest.mark.parametrize("name", MODULATIONS)
+def test_modulation_round_trip(name):
+    bits = np.random.default_rng(0).integers(0, 2, 480).astype(np.uint8)
+    llr = demodulate_llr(modulate(bits, name), name, 1e-3)
+    assert np.array_equal((llr > 0).astype(np.uint8), bits)
+    assert abs(np.mean(np.abs(constellation(name)) ** 2) - 1) < 1e-12
+
+
+def test_sync_estimates_offsets():
+    rng = np.random.default_rng(5)
+    data = modulate(rng.integers(0, 2, 1000), "bpsk")
+    s = bu.make_burst(np.ones(49, complex), data)
+    s = ch.frequency_offset(ch.timing_offset(np.concatenate([np.zeros(333), s]), 2.3), 0.0007, 1.1)
+    s = ch.awgn(s, ch.noise_var_for_esn0(10), rng)
+    z = bu.matched_filter(s)
+    (start, metric), = bu.detect(z)
+    det = bu.estimate(z, start, metric)
+    assert abs(det.freq - 0.0007 * bu.SPS) < 5e-4
+    assert abs(det.snr_db - 10) < 2.5
+    assert abs(start - (333 + 64 + 2.3 + bu.FILTER_DELAY)) < 0.6
+
+
+def test_noise_only_finds_nothing():
+    z = bu.matched_filter(ch.awgn(np.zeros(20000), 1.0, np.random.default_rng(1)))
+    assert bu.detect(z) == []
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tiny_model_dir):
+    return str(tiny_model_dir)
+
+
+def test_twenty_messages_high_snr_all_exact(tiny_lm):
+    link = LoopbackLink(model=tiny_lm, esn0_db=15, modulation="qpsk")
+    try:
+        texts = [f"Message {i}: the quick brown fox, ünïcødé {i * 7}." for i in range(20)]
+        results = [link.send(t, timeout=60) for t in texts]
+    finally:
+        link.close()
+    assert [data.decode() for _, data in results] == texts
+    assert all(meta["crc_ok"] and meta["decoded_ber"] == 0 for meta, _ in results)
+    assert [meta["seq"] for meta, _ in results] == list(range(20))
+
+
+def test_very_low_snr_never_returns_wrong_text(tiny_lm):
+    link = LoopbackLink(model=tiny_lm, esn0_db=-3, seed=11)
+    try:
+        texts = [f"Low SNR message number {i}." for i in range(12)]
+        results = [link.send(t, timeout=60) for t in texts]
+    finally:
+        link.close()
+    assert len(results) == len(texts)  # every message accounted for
+    failed = 0
+    for text, (meta, data) in zip(texts, results):
+        if meta["crc_ok"]:
+            assert data.decode() == text
+        else:
+            failed += 1
+            assert data == b"" and meta["error"]
+    assert failed > 0  # at -3 dB Es/N0 the rate-1/2 code must lose some
+
+
+def test_frequency_and_timing_offset_and_fading(tiny_lm):
+    link = LoopbackLink(model=tiny_lm, esn0_db=12, fading="block", freq_offset=0.0015,
+                        timing_offset=3.7, seed=2)
+    try:
+        results = [link.send(f"offset test {i}", timeout=60) for i in range(8)]
+    finally:
+        link.close()
+    ok = [m["crc_ok"] for m, _ in results]
+    assert sum(ok) >= 6  # block Rayleigh at 12 dB: a deep fade may take one or two
+    for meta, data in results:
+        if meta["crc_ok"]:
+            assert abs(meta["freq_offset"] - 0.0015) < 2e-4
+            assert data.decode().startswith("offset test")
+
+
+def test_zmq_two_processes(tiny_dir, tmp_path):
+    port = 5600 + (int(time.time()) % 300)
+    address = f"tcp://127.0.0.1:{port}"
+    rx = subprocess.Popen([sys.executable, str(APPS / "rx_text.py"), "--model", tiny_dir, "--count", "3",
+                           "--timeout", "90", "--json", "--zmq-address", address],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(8)  # let the receiver load and subscribe
+        texts = ["first over zmq", "second over zmq", "third, a slightly longer message over zmq"]
+        tx = run_app("tx_text.py", "--device", "zmq", "--model", tiny_dir, "--zmq-address", address,
+                     *texts, timeout=120)
+        assert tx.returncode == 0, tx.stderr
+        out, err = rx.communicate(timeout=120)
+    finally:
+        rx.kill()
+    import json
+
+    received = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [r["received"] for r in received] == texts, err[-2000:]
+    assert [r["seq"] for r in received] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("device", ["uhd", "hackrf", "soapy"])
+def test_hardware_modes_without_radio_fail_with_one_line(device, tiny_dir):
+    r = run_app("tx_text.py", "--device", device, "--model", tiny_dir, "hello", timeout=120)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"tx_text: cannot open {device} transmitter")
+    assert "Traceback" not in r.stderr
+
+
+def test_loopback_example_runs_headless(tiny_dir, tmp_path):
+    import os
+
+    from test_grc import installed_grc_dir
+
+    env = dict(os.environ, GRC_BLOCKS_PATH=str(installed_grc_dir()))
+    r = subprocess.run([sys.executable, "/usr/bin/grcc", "-o", str(tmp_path),
+                        str(APPS.parent / "examples" / "link_loopback_awgn.grc")],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stdout
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "link_loopback_awgn.py"), "--model", tiny_dir,
+                             "--esn0", "10"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    time.sleep(15)  # the strobe fires at start and every 5 s
+    out, _ = proc.communicate(input="\n", timeout=60)
+    # message_debug prints the payload as a hex dump: "0000: 48 65 6c ..."
+    import re
+
+    dumped = bytes(int(h, 16) for line in re.findall(r"^[0-9a-f]{4}: ((?:[0-9a-f]{2} )+)", out, re.M)
+                   for h in line.split())
+    assert "crc_ok" in out and "#t" in out.split("crc_ok")[1][:20]
+    assert b"this text crossed a noisy channel" in dumped
