@@ -1,14 +1,7 @@
 """Shared fixtures: a tiny random LM (seconds) and the real default model
 (loaded once, only by the few end-to-end tests that ask for it)."""
 
-import os
-import sys
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-APPS = REPO / "apps"
 
 
 @pytest.fixture(scope="session")
@@ -32,17 +25,3 @@ def tiny_model_dir(tmp_path_factory, tiny_lm):
     tiny_lm.model.save_pretrained(folder, safe_serialization=True)
     tiny_lm.tokenizer.save_pretrained(folder)
     return folder
-
-
-@pytest.fixture
-def app_env():
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
-
-
-def run_app(name, *args, **kw):
-    import subprocess
-
-    return subprocess.run([sys.executable, str(APPS / name), *map(str, args)],
-                          capture_output=True, text=kw.pop("text", True), timeout=kw.pop("timeout", 600), **kw)

@@ -3,7 +3,7 @@ since it codes ~18 tokens/s on one core."""
 
 import json
 
-from conftest import run_app
+from testutil import run_app
 
 SENTENCE = ("The European Parliament adjourned its session on Friday, and the President "
             "wished members a happy new year.")

@@ -15,7 +15,7 @@ from gnuradio.lmsscc.phy import frame as fr
 from gnuradio.lmsscc.phy.modulation import MODULATIONS, constellation, demodulate_llr, modulate
 from gnuradio.lmsscc.phy.radio import LoopbackLink
 
-from conftest import APPS, run_app
+from testutil import APPS, run_app
 
 
 def test_frame_round_trip_and_crc():

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import run_app
+from testutil import run_app
 
 TEXT = "Line one of a small file.\nLine two, with ümlauts and 漢字.\n" * 30
 

@@ -1,0 +1,15 @@
+"""Helpers shared by the tests (a module of its own: every conftest.py is
+imported as `conftest`, so helpers there would clash between folders)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+APPS = REPO / "apps"
+
+
+def run_app(name, *args, **kw):
+    """Run apps/<name> with this interpreter; text output, 10-minute cap."""
+    return subprocess.run([sys.executable, str(APPS / name), *map(str, args)],
+                          capture_output=True, text=kw.pop("text", True), timeout=kw.pop("timeout", 600), **kw)
