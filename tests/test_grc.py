@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testutil import installed_grc_dir
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").glob("*.grc"))
 BLOCK_YAMLS = sorted((REPO / "grc").glob("*.block.yml"))
-
-
-def installed_grc_dir():
-    import gnuradio.lmsscc as pkg
-
-    # <prefix>/lib/python3.11/site-packages/gnuradio/lmsscc -> <prefix>/share/...
-    prefix = Path(pkg.__file__).resolve().parents[5]
-    return prefix / "share" / "gnuradio" / "grc" / "blocks"
 
 
 @pytest.mark.parametrize("path", BLOCK_YAMLS, ids=lambda p: p.name)

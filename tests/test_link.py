@@ -163,7 +163,7 @@ def test_hardware_modes_without_radio_fail_with_one_line(device, tiny_dir):
 def test_loopback_example_runs_headless(tiny_dir, tmp_path):
     import os
 
-    from test_grc import installed_grc_dir
+    from testutil import installed_grc_dir
 
     env = dict(os.environ, GRC_BLOCKS_PATH=str(installed_grc_dir()))
     r = subprocess.run([sys.executable, "/usr/bin/grcc", "-o", str(tmp_path),

@@ -13,3 +13,12 @@ def run_app(name, *args, **kw):
     """Run apps/<name> with this interpreter; text output, 10-minute cap."""
     return subprocess.run([sys.executable, str(APPS / name), *map(str, args)],
                           capture_output=True, text=kw.pop("text", True), timeout=kw.pop("timeout", 600), **kw)
+
+
+def installed_grc_dir() -> Path:
+    """Where `make install` put the block YAML: <prefix>/share/gnuradio/grc/blocks."""
+    import gnuradio.lmsscc as pkg
+
+    # <prefix>/lib/python3.11/site-packages/gnuradio/lmsscc/__init__.py -> <prefix>
+    prefix = Path(pkg.__file__).resolve().parents[5]
+    return prefix / "share" / "gnuradio" / "grc" / "blocks"
