@@ -37,51 +37,41 @@ class _Collector(gr.basic_block):
         self.queue.put((dict(meta), bytes(pmt.u8vector_elements(pmt.cdr(msg)))))
 
 
-def radio_sink(device, args="", freq=915e6, rate=1e6, gain=0.0):
-    """An SDR sink taking bursts tagged with 'packet_len'."""
+def _open_radio(direction, device, args="", freq=915e6, rate=1e6, gain=0.0):
+    """A UHD or SoapySDR sink ('tx', bursts tagged 'packet_len') or source ('rx')."""
     try:
         if device == "uhd":
             from gnuradio import uhd
 
-            sink = uhd.usrp_sink(args, uhd.stream_args(cpu_format="fc32", channels=[0]), "packet_len")
-            sink.set_samp_rate(rate)
-            sink.set_center_freq(freq, 0)
-            sink.set_gain(gain, 0)
-            return sink
+            stream_args = uhd.stream_args(cpu_format="fc32", channels=[0])
+            radio = (uhd.usrp_sink(args, stream_args, "packet_len") if direction == "tx"
+                     else uhd.usrp_source(args, stream_args))
+            radio.set_samp_rate(rate)
+            radio.set_center_freq(freq, 0)
+            radio.set_gain(gain, 0)
+            return radio
         from gnuradio import soapy
 
         driver = "driver=hackrf" if device == "hackrf" else ""
         dev = ",".join(x for x in (driver, args) if x)
-        sink = soapy.sink(dev, "fc32", 1, "", "", [""], [""])
-        sink.set_sample_rate(0, rate)
-        sink.set_frequency(0, freq)
-        sink.set_gain(0, gain)
-        return sink
-    except Exception as e:  # no radio attached, driver missing, bad args
-        raise NoRadio(f"cannot open {device} transmitter ({args or 'default args'}): " + " ".join(str(e).split())) from None
+        make = soapy.sink if direction == "tx" else soapy.source
+        radio = make(dev, "fc32", 1, "", "", [""], [""])
+        radio.set_sample_rate(0, rate)
+        radio.set_frequency(0, freq)
+        radio.set_gain(0, gain)
+        return radio
+    except Exception as e:  # no radio attached, driver missing, bad args: one line
+        role = "transmitter" if direction == "tx" else "receiver"
+        raise NoRadio(f"cannot open {device} {role} ({args or 'default args'}): "
+                      + " ".join(str(e).split())) from None
 
 
-def radio_source(device, args="", freq=915e6, rate=1e6, gain=0.0):
-    try:
-        if device == "uhd":
-            from gnuradio import uhd
+def radio_sink(device, **radio):
+    return _open_radio("tx", device, **radio)
 
-            src = uhd.usrp_source(args, uhd.stream_args(cpu_format="fc32", channels=[0]))
-            src.set_samp_rate(rate)
-            src.set_center_freq(freq, 0)
-            src.set_gain(gain, 0)
-            return src
-        from gnuradio import soapy
 
-        driver = "driver=hackrf" if device == "hackrf" else ""
-        dev = ",".join(x for x in (driver, args) if x)
-        src = soapy.source(dev, "fc32", 1, "", "", [""], [""])
-        src.set_sample_rate(0, rate)
-        src.set_frequency(0, freq)
-        src.set_gain(0, gain)
-        return src
-    except Exception as e:
-        raise NoRadio(f"cannot open {device} receiver ({args or 'default args'}): " + " ".join(str(e).split())) from None
+def radio_source(device, **radio):
+    return _open_radio("rx", device, **radio)
 
 
 class LoopbackLink:
