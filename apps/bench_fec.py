@@ -85,11 +85,13 @@ def plot(records, path, title):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for label in dict.fromkeys(r["decoder"] for r in records):
+    markers = "osv^Dx*P"
+    for i, label in enumerate(dict.fromkeys(r["decoder"] for r in records)):
         pts = [(r["ebn0_db"], r["neg_ln_ber"]) for r in records
                if r["decoder"] == label and r["neg_ln_ber"] is not None]
-        if pts:
-            ax.plot(*zip(*pts), marker="o", label=label)
+        if pts:  # dashed: decoders that are not plain BP or a pure network (hybrid, control)
+            style = "--" if label.startswith(("hybrid", "bp_restarts")) else "-"
+            ax.plot(*zip(*pts), marker=markers[i % len(markers)], linestyle=style, label=label)
     ax.set_xlabel("Eb/N0 per information bit (dB)")
     ax.set_ylabel("-ln(BER)")
     ax.set_title(title)

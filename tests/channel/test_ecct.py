@@ -103,3 +103,18 @@ def test_shipped_ldpc49_pure_ecct_at_7db():
     ber = np.mean(code.extract_info(ECCTDecoder("ecct_LDPC_N49_K24_awgn").decode(llr)) != info)
     ber_hard = np.mean(code.extract_info(hard_decision(llr)) != info)
     assert ber < ber_hard / 3                  # the transformer alone does decode
+
+
+def test_hybrid_keeps_bp_successes_and_only_returns_codewords_or_bp_output():
+    from gnuradio.lmsscc.channel import BPDecoder
+    code = load_code("LDPC_N49_K24")
+    _, _, llr = simulate_llrs(code, 3.0, 1500, rng=np.random.default_rng(11))
+    bp_bits = BPDecoder(code.H).decode(llr)[0]
+    hyb = HybridBPECCT("ecct_LDPC_N49_K24_awgn")
+    bits = hyb.decode(llr)
+    ok_bp = code.is_codeword(bp_bits)
+    assert (~ok_bp).sum() > 10                                   # 3 dB: BP fails on some frames
+    np.testing.assert_array_equal(bits[ok_bp], bp_bits[ok_bp])   # BP successes are untouched
+    changed = (bits != bp_bits).any(axis=1)
+    assert code.is_codeword(bits[changed]).all()                 # replacements are codewords
+    assert hyb.last_rescued == changed.sum() > 0

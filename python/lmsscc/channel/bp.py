@@ -92,23 +92,15 @@ def grfec_ldpc_decode(alist_path: str, llr: np.ndarray, max_iter: int = 50) -> n
     """
     from gnuradio import fec  # imported lazily: the rest of the package needs no GNU Radio
 
+    from gnuradio import blocks, gr
+
     llr = np.atleast_2d(np.asarray(llr, dtype=np.float32))
-    dec = fec.ldpc_decoder.make(alist_path, 1.0 / np.sqrt(2.0), max_iter)
+    dec = fec.ldpc_decoder.make(str(alist_path), 1.0 / np.sqrt(2.0), int(max_iter))
     k = int(round(dec.rate() * llr.shape[1]))
-    out = np.zeros((llr.shape[0], k), dtype=np.uint8)
-    for i, frame in enumerate(llr):
-        out[i] = _run_generic_decoder(dec, frame, k)
-    return out
-
-
-def _run_generic_decoder(dec, frame, k):
-    """One frame through a gr-fec generic decoder via a tiny flowgraph (slow; for A/B tests)."""
-    from gnuradio import blocks, fec, gr
-
     tb = gr.top_block()
-    src = blocks.vector_source_f(frame.tolist(), False)
+    src = blocks.vector_source_f(llr.reshape(-1).tolist(), False)
     ext = fec.extended_decoder(dec, threading=None, ann=None, puncpat="11")
     snk = blocks.vector_sink_b()
     tb.connect(src, ext, snk)
     tb.run()
-    return np.array(snk.data()[:k], dtype=np.uint8)
+    return np.array(snk.data(), dtype=np.uint8).reshape(llr.shape[0], k)

@@ -69,11 +69,21 @@ class MaskedSelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, additive_mask: torch.Tensor) -> torch.Tensor:
         B, L, D = x.shape
-        qkv = self.qkv(x).view(B, L, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]                      # (B, h, L, dh)
-        scores = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim))
-        weights = torch.softmax(scores + additive_mask, dim=-1)
-        ctx = torch.matmul(weights, v).transpose(1, 2).reshape(B, L, D)
+        h, dh = self.heads, self.head_dim
+        qkv = self.qkv(x)                                     # (B, L, 3D), contiguous
+        scale = 1.0 / math.sqrt(dh)
+        contexts = []
+        for i in range(h):
+            # Strided (B, L, dh) views: BLAS reads them in place (leading dimension 3D), which
+            # avoids the permute + copy of the usual (B, h, L, dh) layout.
+            q = qkv[..., i * dh:(i + 1) * dh]
+            k = qkv[..., D + i * dh:D + (i + 1) * dh]
+            v = qkv[..., 2 * D + i * dh:2 * D + (i + 1) * dh]
+            # One fused call for mask + scale * q k^T: separate mul/add passes over the
+            # (B, L, L) scores cost as much as the matmul itself on CPU.
+            scores = torch.baddbmm(additive_mask, q, k.transpose(1, 2), alpha=scale)
+            contexts.append(torch.bmm(torch.softmax(scores, dim=-1), v))
+        ctx = contexts[0] if h == 1 else torch.cat(contexts, dim=-1)
         return self.out(ctx)
 
 

@@ -1,0 +1,33 @@
+"""Channel coding for gr-lmsscc: code library, BPSK channels, BP and ECCT decoders, PDU blocks.
+
+LLR convention for the whole package: L = ln P(bit=1)/P(bit=0), positive means 1 (gr-digital's
+constellation_soft_decoder with constellation_bpsk). See channel.py.
+
+The numpy parts load eagerly; torch (ECCT) and GNU Radio (blocks) load on first attribute access,
+so ``import gnuradio.lmsscc.channel`` stays cheap.
+"""
+from .bp import BPDecoder
+from .channel import bpsk, ebn0_to_sigma, hard_decision, simulate_llrs, transmit
+from .codes import LinearCode, code_from_matrix, list_codes, load_code, read_alist, read_dense
+
+_LAZY = {
+    "ECCT": ".ecct", "ECCTConfig": ".ecct",
+    "ECCTDecoder": ".decoders", "HybridBPECCT": ".decoders", "BPSumProduct": ".decoders",
+    "HardDecoder": ".decoders", "make_decoder": ".decoders",
+    "load_model": ".weights", "save_model": ".weights", "shipped_weights": ".weights",
+    "measure_point": ".evaluate",
+    "fec_encoder": ".blocks", "ecct_decoder": ".blocks", "bp_decoder": ".blocks",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module = importlib.import_module(_LAZY[name], __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["BPDecoder", "LinearCode", "bpsk", "code_from_matrix", "ebn0_to_sigma", "hard_decision",
+           "list_codes", "load_code", "read_alist", "read_dense", "simulate_llrs", "transmit",
+           *_LAZY]

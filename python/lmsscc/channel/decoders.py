@@ -1,0 +1,167 @@
+"""Decoders with one interface: decode(llr (B, n) float, package convention) -> codeword bits (B, n).
+
+  * HardDecoder    : per-bit sign decision (no decoding);
+  * BPSumProduct   : belief propagation, 50 iterations (bp.BPDecoder);
+  * ECCTDecoder    : pure ECCT (transformer only);
+  * HybridBPECCT   : HYBRID, not a pure ECCT: BP-50 first; only frames whose BP output fails the full
+                     syndrome check go through the ECCT, whose output seeds BP restarts; the most
+                     likely valid codeword wins. Reported separately from the pure ECCT everywhere;
+  * BPRestarts     : the same restart scheme WITHOUT any network (ablation control for the hybrid).
+
+Info bits are then code.extract_info(codeword_bits).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .bp import BPDecoder
+from .channel import hard_decision
+from .ecct import decide, llr_to_reliability
+from .weights import load_model
+
+
+class HardDecoder:
+    name = "hard"
+
+    def __init__(self, code):
+        self.code = code
+
+    def decode(self, llr):
+        return hard_decision(llr)
+
+
+class BPSumProduct:
+    name = "bp"
+
+    def __init__(self, code, max_iter: int = 50):
+        self.code = code
+        self.bp = BPDecoder(code.H, max_iter=max_iter)
+
+    def decode(self, llr):
+        return self.bp.decode(llr)[0]
+
+
+class ECCTDecoder:
+    """Batched inference of a trained ECCT. Frames go through the network in chunks of `chunk`
+    (small chunks keep the (chunk, heads, L, L) attention tensors in cache: faster on CPU)."""
+    name = "ecct"
+
+    def __init__(self, weights="ecct_LDPC_N49_K24_awgn", device: str = "cpu", chunk: int = 64):
+        self.model, self.card, self.code = load_model(weights, device=device)
+        self.device = device
+        self.chunk = int(chunk)
+
+    def decode(self, llr):
+        return self.decode_with_logits(llr)[0]
+
+    def decode_with_logits(self, llr):
+        """(codeword bits (B, n) uint8, flip logits (B, n) float32)."""
+        llr = np.atleast_2d(np.asarray(llr, dtype=np.float32))
+        if llr.shape[1] != self.code.n:
+            raise ValueError(f"expected {self.code.n} LLRs per frame, got {llr.shape[1]}")
+        out = np.empty(llr.shape, dtype=np.uint8)
+        logits = np.empty(llr.shape, dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, llr.shape[0], self.chunk):
+                x = torch.from_numpy(llr[start:start + self.chunk]).to(self.device)
+                reliab = llr_to_reliability(x)
+                flip = self.model(reliab)
+                out[start:start + self.chunk] = decide(reliab, flip).cpu().numpy()
+                logits[start:start + self.chunk] = flip.cpu().numpy()
+        return out, logits
+
+
+def pick_most_likely(llr, fallback, candidates, code):
+    """Per frame, the candidate codeword maximising sum_i L_i (2 b_i - 1) (= the log-likelihood up
+    to a constant on BPSK channels with exact LLRs); frames with no valid candidate keep `fallback`."""
+    best = fallback.copy()
+    best_score = np.full(llr.shape[0], -np.inf)
+    for cand in candidates:
+        valid = code.is_codeword(cand)
+        score = (llr * (2.0 * cand - 1.0)).sum(axis=1)
+        take = valid & (score > best_score)
+        best[take] = cand[take]
+        best_score[take] = score[take]
+    return best
+
+
+def rescaled_restart_inputs(llr):
+    """Non-neural BP restart inputs: BP is not scale-invariant, so re-running it on re-scaled
+    LLRs explores other trajectories (a control for what the ECCT adds)."""
+    mag = np.abs(llr)
+    return [llr * np.tanh(mag / 2.0), 2.0 * llr, 0.5 * llr, 3.0 * llr, llr * np.tanh(mag / 4.0)]
+
+
+class BPRestarts:
+    """NON-NEURAL control: BP-50; frames failing the syndrome are re-decoded by BP from 5 re-scaled
+    copies of their LLRs and the most likely valid codeword is kept (ablation for the hybrid)."""
+    name = "bp_restarts"
+
+    def __init__(self, code, max_iter: int = 50):
+        self.code = code
+        self.bp = BPDecoder(code.H, max_iter=max_iter)
+
+    def decode(self, llr):
+        llr = np.atleast_2d(np.asarray(llr, dtype=np.float64))
+        bits = self.bp.decode(llr)[0]
+        failed = np.flatnonzero(~self.code.is_codeword(bits))
+        if failed.size:
+            sub = llr[failed]
+            cands = [self.bp.decode(x)[0] for x in rescaled_restart_inputs(sub)]
+            bits[failed] = pick_most_likely(sub, bits[failed], cands, self.code)
+        return bits
+
+
+class HybridBPECCT:
+    """HYBRID decoder, not a pure ECCT (see the module docstring):
+
+    1. BP-50 on every frame; frames whose output satisfies every check are done;
+    2. for the others, candidates: the ECCT's own decision, and BP-50 restarted from ECCT-refined
+       LLRs (signs flipped where the ECCT predicts a flip; LLRs scaled by 1 - 2 P(flip); LLRs with
+       the ECCT logit added) and from two re-scaled copies of the channel LLRs;
+    3. the most likely valid candidate (channel LLR correlation) replaces BP's output.
+    The BPRestarts control (same scheme without the ECCT) measures what the network contributes.
+    """
+    name = "hybrid"
+
+    def __init__(self, weights="ecct_LDPC_N49_K24_awgn", max_iter: int = 50, device: str = "cpu"):
+        self.ecct = ECCTDecoder(weights, device=device)
+        self.code = self.ecct.code
+        self.bp = BPDecoder(self.code.H, max_iter=max_iter)
+        self.last_rescued = 0   # frames changed from BP's failed output in the last call
+
+    def decode(self, llr):
+        llr = np.atleast_2d(np.asarray(llr, dtype=np.float64))
+        bits = self.bp.decode(llr)[0]
+        failed = np.flatnonzero(~self.code.is_codeword(bits))
+        self.last_rescued = 0
+        if failed.size:
+            sub = llr[failed]
+            ecct_bits, flip_logits = self.ecct.decode_with_logits(sub)
+            p_flip = 1.0 / (1.0 + np.exp(-flip_logits))
+            restarts = [np.where(flip_logits > 0, -sub, sub), sub * (1.0 - 2.0 * p_flip),
+                        sub - np.sign(sub) * flip_logits] + rescaled_restart_inputs(sub)[:2]
+            cands = [ecct_bits] + [self.bp.decode(x)[0] for x in restarts]
+            new = pick_most_likely(sub, bits[failed], cands, self.code)
+            self.last_rescued = int(self.code.is_codeword(new).sum())
+            bits[failed] = new
+        return bits
+
+
+def make_decoder(kind: str, code, weights=None, device: str = "cpu"):
+    """Factory used by the benchmark and the GNU Radio blocks."""
+    if kind == "hard":
+        return HardDecoder(code)
+    if kind == "bp":
+        return BPSumProduct(code)
+    if kind == "bp_restarts":
+        return BPRestarts(code)
+    if kind in ("ecct", "hybrid"):
+        from .weights import weights_name
+        w = weights or weights_name(code.name, "awgn")
+        dec = ECCTDecoder(w, device=device) if kind == "ecct" else HybridBPECCT(w, device=device)
+        if dec.code.sha256 != code.sha256:
+            raise ValueError(f"weights {w} were trained for {dec.code.name}, not {code.name}")
+        return dec
+    raise ValueError(f"unknown decoder {kind!r}")
