@@ -17,6 +17,8 @@ using namespace gr::lmsscc;
 using u32_array = py::array_t<uint32_t, py::array::c_style>;
 using f32_array = py::array_t<float, py::array::c_style>;
 
+void bind_llama_engine(py::module& m); // llama_engine_python.cc
+
 namespace {
 
 size_t cdf_symbols(const u32_array& cdf)
@@ -130,4 +132,6 @@ PYBIND11_MODULE(lmsscc_python, m)
         py::arg("probs"),
         py::arg("precision"),
         "Deterministic float32 (unnormalised) probabilities -> uint32 CDF.");
+
+    bind_llama_engine(m);
 }
