@@ -56,7 +56,11 @@ thread_local std::vector<double> tl_weights;
 
 } // namespace
 
-void logits_to_cdf(const float* logits, size_t n, unsigned precision, uint32_t* cdf)
+void logits_to_cdf(const float* logits,
+                   size_t n,
+                   unsigned precision,
+                   uint32_t* cdf,
+                   double* log_sum_exp)
 {
     check_shape(n, precision);
     float max_logit = -INFINITY;
@@ -80,6 +84,8 @@ void logits_to_cdf(const float* logits, size_t n, unsigned precision, uint32_t* 
             sum += w[i];
         }
     }
+    if (log_sum_exp)
+        *log_sum_exp = max_logit == -INFINITY ? -INFINITY : double(max_logit) + std::log(sum);
     weights_to_cdf(w, sum, argmax, precision, cdf);
 }
 

@@ -111,3 +111,12 @@ def test_truncated_stream_reads_zeros_past_end():
     out = dec.decode_symbols(len(symbols), cdf)
     assert dec.bytes_past_end > 300
     assert not np.array_equal(out, symbols)
+
+
+def test_log_sum_exp_gives_token_information():
+    logits = np.array([2.0, -1.0, 0.5, -np.inf], dtype=np.float32)
+    cdf, lse = lmsscc.logits_to_cdf_lse(logits, 20)
+    assert np.array_equal(cdf, lmsscc.logits_to_cdf(logits, 20))
+    p = np.exp(logits.astype(np.float64) - lse)
+    assert abs(p.sum() - 1) < 1e-12
+    assert abs(lse - np.log(np.exp(logits.astype(np.float64)).sum())) < 1e-12

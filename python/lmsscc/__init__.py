@@ -14,6 +14,7 @@ from .lmsscc_python import (  # noqa: F401  (C++ kernels)
     RangeDecoder,
     RangeEncoder,
     logits_to_cdf,
+    logits_to_cdf_lse,
     probs_to_cdf,
 )
 

@@ -20,8 +20,13 @@ namespace lmsscc {
 
 //! cdf must have room for n+1 entries. Requires 1 <= n <= 2^precision.
 //! Logits may be -inf (probability 0, still coded with frequency 1); NaN or
-//! +inf throw std::invalid_argument.
-LMSSCC_API void logits_to_cdf(const float* logits, size_t n, unsigned precision, uint32_t* cdf);
+//! +inf throw std::invalid_argument. If log_sum_exp is given it receives
+//! log(sum(exp(logits))) (natural log), so -log p(i) = it - logits[i] comes free.
+LMSSCC_API void logits_to_cdf(const float* logits,
+                              size_t n,
+                              unsigned precision,
+                              uint32_t* cdf,
+                              double* log_sum_exp = nullptr);
 
 //! Same from (unnormalised, non-negative, finite) probabilities.
 LMSSCC_API void probs_to_cdf(const float* probs, size_t n, unsigned precision, uint32_t* cdf);

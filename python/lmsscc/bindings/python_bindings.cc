@@ -127,6 +127,22 @@ PYBIND11_MODULE(lmsscc_python, m)
         py::arg("precision"),
         "Deterministic float32 logits -> uint32 CDF of len(logits)+1 entries, total 2^precision.");
     m.def(
+        "logits_to_cdf_lse",
+        [](const f32_array& logits, unsigned precision) {
+            require_1d(logits, "logits");
+            const size_t n = size_t(logits.shape(0));
+            u32_array cdf(n + 1);
+            double lse = 0.0;
+            {
+                py::gil_scoped_release release;
+                logits_to_cdf(logits.data(), n, precision, cdf.mutable_data(), &lse);
+            }
+            return py::make_tuple(cdf, lse);
+        },
+        py::arg("logits"),
+        py::arg("precision"),
+        "(CDF, log-sum-exp of the logits): -log2 p(i) = (lse - logits[i]) / ln 2 at no extra cost.");
+    m.def(
         "probs_to_cdf",
         [](const f32_array& probs, unsigned precision) { return quantize(probs, precision, false); },
         py::arg("probs"),

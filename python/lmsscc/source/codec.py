@@ -12,7 +12,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import numpy as np
 
 from .. import lmsscc_python as kernels
 from . import message as fmt
@@ -77,13 +76,6 @@ class DecodeResult:
     @property
     def data(self) -> bytes:
         return self.text.encode("utf-8") if self.text is not None else b""
-
-
-def token_bits(logits: np.ndarray, token: int) -> float:
-    """-log2 p(token) under softmax(logits), in double precision."""
-    x = logits.astype(np.float64)
-    m = x.max()
-    return (m + math.log(np.exp(x - m).sum()) - x[token]) / LN2
 
 
 def _as_text(data) -> str:
@@ -192,8 +184,9 @@ class LMCodec:
         model_bits = 0.0
         for i, token in enumerate(tokens):
             logits = stream.logits()
-            encoder.encode_symbol(kernels.logits_to_cdf(logits, self.precision), token)
-            model_bits += token_bits(logits, token)
+            cdf, lse = kernels.logits_to_cdf_lse(logits, self.precision)
+            encoder.encode_symbol(cdf, token)
+            model_bits += (lse - float(logits[token])) / LN2
             if push_last or i + 1 < len(tokens):  # a last successor is only needed for history
                 stream.push(token)
             if progress is not None:
@@ -205,9 +198,10 @@ class LMCodec:
         tokens, model_bits = [], 0.0
         for i in range(count):
             logits = stream.logits()
-            token = int(decoder.decode_symbol(kernels.logits_to_cdf(logits, self.precision)))
+            cdf, lse = kernels.logits_to_cdf_lse(logits, self.precision)
+            token = int(decoder.decode_symbol(cdf))
             tokens.append(token)
-            model_bits += token_bits(logits, token)
+            model_bits += (lse - float(logits[token])) / LN2
             if push_last or i + 1 < count:
                 stream.push(token)
             if progress is not None:
