@@ -150,18 +150,17 @@ class LMCodec:
 
     # -- streams --------------------------------------------------------------
     def primed_stream(self):
-        """A fresh stream that has seen the start token and the priming context."""
+        """A fresh stream that has seen the start token and the priming context.
+        Streams that can fork() keep the primed state and copy it; others are
+        handed over and primed again next time (one stream per use)."""
         if self._primed is None:
             stream = self.lm.stream()
             for token in self._context_tokens:
                 stream.push(token)
             self._primed = stream
-        return self._primed.fork() if hasattr(self._primed, "fork") else self._replay_primed()
-
-    def _replay_primed(self):
-        stream = self.lm.stream()
-        for token in self._context_tokens:
-            stream.push(token)
+        if hasattr(self._primed, "fork"):
+            return self._primed.fork()
+        stream, self._primed = self._primed, None
         return stream
 
     def push_separator(self, stream) -> None:
