@@ -1419,6 +1419,23 @@ void llama_engine::free_stream(int id)
     st.v.shrink_to_fit();
 }
 
+int llama_engine::copy_stream(int src)
+{
+    std::lock_guard<std::mutex> api_lock(d_->api_mu);
+    d_->check_stream(src);
+    auto& ss = d_->streams;
+    size_t id = 0;
+    while (id < ss.size() && ss[id].live)
+        ++id;
+    if (id == ss.size())
+        ss.emplace_back(); // may reallocate: index, never hold references across it
+    ss[id].live = true;
+    ss[id].pos = ss[size_t(src)].pos;
+    ss[id].k = ss[size_t(src)].k;
+    ss[id].v = ss[size_t(src)].v;
+    return int(id);
+}
+
 void llama_engine::reset_stream(int id)
 {
     std::lock_guard<std::mutex> api_lock(d_->api_mu);

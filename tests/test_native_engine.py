@@ -191,3 +191,23 @@ def test_close_to_fp32_hf(lm1, default_lm):
           f"bits/char {bits_hf / len(text):.4f} -> {bits_native / len(text):.4f} ({100 * rel:+.2f}%)")
     assert kl < 0.02
     assert rel < 0.02
+
+
+def test_primed_fork_and_batched_decode(lm1):
+    """A priming context is computed once and forked (engine copy_stream); the
+    same messages decode inside a batch, where streams cannot fork."""
+    from gnuradio.lmsscc.source import LMCodec, load_context
+    from gnuradio.lmsscc.source import native_engine
+
+    texts = ["Madam President, on a point of order.", "The debate is closed."]
+    codec = LMCodec(lm1, context=load_context("europarl"))
+    primed = codec.primed_stream()
+    twin = primed.fork()
+    assert np.array_equal(primed.logits(), twin.logits())
+    primed.push(5)
+    assert np.array_equal(twin.logits(), codec.primed_stream().logits())  # the copy is independent
+    messages = [codec.encode(t).message for t in texts]
+    assert [codec.decode(m).text for m in messages] == texts
+    batched = native_engine.decode_batch(lambda m: LMCodec(m, context=load_context("europarl")),
+                                         lm1, messages)
+    assert [r.text for r in batched] == texts

@@ -159,6 +159,8 @@ public:
 
     /* Streams: independent KV caches. */
     int new_stream();
+    //! A new stream with a copy of stream src's KV cache (e.g. a primed prefix).
+    int copy_stream(int src);
     void free_stream(int id);
     void reset_stream(int id);
     int stream_position(int id) const; // tokens fed so far

@@ -161,6 +161,7 @@ void bind_llama_engine(py::module& m)
         .def_property_readonly("n_ctx_max",
                                [](const llama_engine& e) { return e.config().n_ctx_max; })
         .def("new_stream", &llama_engine::new_stream)
+        .def("copy_stream", &llama_engine::copy_stream, py::arg("source"))
         .def("free_stream", &llama_engine::free_stream, py::arg("stream"))
         .def("reset_stream", &llama_engine::reset_stream, py::arg("stream"))
         .def("stream_position", &llama_engine::stream_position, py::arg("stream"))

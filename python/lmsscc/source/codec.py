@@ -158,7 +158,7 @@ class LMCodec:
             for token in self._context_tokens:
                 stream.push(token)
             self._primed = stream
-        if hasattr(self._primed, "fork"):
+        if hasattr(self._primed, "fork") and getattr(self.lm, "can_fork", True):
             return self._primed.fork()
         stream, self._primed = self._primed, None
         return stream

@@ -127,10 +127,10 @@ def build_engine(path, threads: int = 1, simd: str = "auto", n_ctx: int = DEFAUL
 class NativeStream:
     """One left-to-right pass: ``logits()`` then ``push(token)``, like lm.LMStream."""
 
-    def __init__(self, lm: "NativeLanguageModel", feed_start: bool = True):
+    def __init__(self, lm: "NativeLanguageModel", feed_start: bool = True, copy_of: int | None = None):
         self._lm = lm
         self._engine = lm.engine
-        self.id = lm.engine.new_stream()
+        self.id = lm.engine.new_stream() if copy_of is None else lm.engine.copy_stream(copy_of)
         # the engine stream is freed with this object
         self._finalizer = weakref.finalize(self, _free_stream, lm.engine, self.id)
         self._logits = None
@@ -146,6 +146,14 @@ class NativeStream:
     def logits(self) -> np.ndarray:
         """float32 logits over the vocabulary for the next token."""
         return self._logits
+
+    def fork(self) -> "NativeStream":
+        """An independent copy of this stream (KV cache copied in the engine):
+        what a priming context computes once and reuses."""
+        twin = NativeStream(self._lm, feed_start=False, copy_of=self.id)
+        twin._logits = self._logits.copy()
+        twin.tokens = self.tokens
+        return twin
 
     def push(self, token: int) -> None:
         if self._batcher is not None:
@@ -333,6 +341,10 @@ class _Batcher:
 class _OneStreamLM:
     """What one job's codec sees: the shared model, but stream() hands out the
     job's pre-made batched stream (once)."""
+
+    # Its one stream is stepped in lock-step with the other jobs: a fork would
+    # step outside the batch, so the codec must use the stream itself.
+    can_fork = False
 
     def __init__(self, lm: NativeLanguageModel, stream: NativeStream):
         self._lm = lm
