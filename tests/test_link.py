@@ -3,6 +3,7 @@
 
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -133,15 +134,18 @@ def test_zmq_two_processes(tiny_dir, tmp_path):
     port = 5600 + (int(time.time()) % 300)
     address = f"tcp://127.0.0.1:{port}"
     rx = subprocess.Popen([sys.executable, str(APPS / "rx_text.py"), "--model", tiny_dir, "--count", "3",
-                           "--timeout", "90", "--json", "--zmq-address", address],
+                           "--timeout", "240", "--json", "--zmq-address", address],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(8)  # let the receiver load and subscribe
+        # Wait until the receiver has loaded and started (slow on a loaded machine).
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and "listening" not in rx.stderr.readline():
+            pass
         texts = ["first over zmq", "second over zmq", "third, a slightly longer message over zmq"]
         tx = run_app("tx_text.py", "--device", "zmq", "--model", tiny_dir, "--zmq-address", address,
-                     *texts, timeout=120)
+                     *texts, timeout=300)
         assert tx.returncode == 0, tx.stderr
-        out, err = rx.communicate(timeout=120)
+        out, err = rx.communicate(timeout=180)
     finally:
         rx.kill()
     import json
@@ -173,12 +177,24 @@ def test_loopback_example_runs_headless(tiny_dir, tmp_path):
     proc = subprocess.Popen([sys.executable, str(tmp_path / "link_loopback_awgn.py"), "--model", tiny_dir,
                              "--esn0", "10"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    time.sleep(15)  # the strobe fires at start and every 5 s
-    out, _ = proc.communicate(input="\n", timeout=60)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    # The strobe fires at start-up and every 5 s; wait (generously: loaded CI
+    # machines) until one received message has been printed completely.
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and "crc_ok" not in "".join(lines):
+        time.sleep(0.5)
+    time.sleep(3)
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    out = "".join(lines)
     # message_debug prints the payload as a hex dump: "0000: 48 65 6c ..."
     import re
 
     dumped = bytes(int(h, 16) for line in re.findall(r"^[0-9a-f]{4}: ((?:[0-9a-f]{2} )+)", out, re.M)
                    for h in line.split())
-    assert "crc_ok" in out and "#t" in out.split("crc_ok")[1][:20]
+    assert "crc_ok" in out and "#t" in out.split("crc_ok")[1][:20], out[-2000:]
     assert b"this text crossed a noisy channel" in dumped
