@@ -21,6 +21,8 @@ DROPPED; the block keeps running. `dropped` counts such PDUs, `last_error` holds
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pmt
 from gnuradio import gr
@@ -66,7 +68,7 @@ class _PduBlock(gr.basic_block):
     def _reject(self, reason: str):
         self.dropped += 1
         self.last_error = reason
-        kind = reason.split(":")[0][:80]
+        kind = re.sub(r"\d+", "N", reason.split(":")[0])[:80]  # sizes vary: one kind
         if kind not in self.drop_reasons:  # log the first of each kind, count the rest
             self.logger.error(f"dropping PDU: {reason} (further drops of this kind are only counted)")
         self.drop_reasons[kind] = self.drop_reasons.get(kind, 0) + 1

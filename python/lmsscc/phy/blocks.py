@@ -118,7 +118,8 @@ class _ReceiverMixin:
             self.message_port_pub(PDU_PORT, make_pdu(out, bytearray(text), "u8"))
 
     def stats(self):
-        return {"received": self.received, "failed": self.failed, "dropped": self.drops.total}
+        return {"received": self.received, "failed": self.failed, "dropped": self.drops.total,
+                "drop_reasons": dict(self.drops.reasons)}
 
 
 class link_rx(gr.basic_block, _ReceiverMixin):
@@ -134,6 +135,8 @@ class link_rx(gr.basic_block, _ReceiverMixin):
             meta, samples = parse_pdu(msg, "c32", MAX_BURST_SAMPLES)
             if not np.all(np.isfinite(samples)):
                 raise BadPdu("samples contain NaN or Inf")
+            if samples.size == 0:
+                raise BadPdu("empty capture: no samples")
             found = self.rx.receive(samples, keep_header_failures=True)
             receptions = [r for r in found if r.symbols]
             if not receptions and found:  # report the strongest detection's failure
@@ -183,7 +186,12 @@ class link_rx_stream(gr.sync_block, _ReceiverMixin):
             self.drops.drop("stream samples contain NaN or Inf: buffer discarded")
             self._buffer = np.zeros(0, dtype=np.complex64)
             return
-        receptions, keep_from = self.rx.scan(buf)
+        try:
+            receptions, keep_from = self.rx.scan(buf)
+        except Exception as e:  # a receiver bug must not stop the flowgraph: drop the buffer
+            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
+            self._buffer = np.zeros(0, dtype=np.complex64)
+            return
         self._publish(receptions)
         keep_from = max(keep_from, len(buf) - self.max_buffer)
         self._buffer = buf[keep_from:]
@@ -203,6 +211,7 @@ class burst_channel(gr.basic_block):
         self.coherence = int(coherence)
         self.rng = np.random.default_rng(int(seed))
         self.drops = DropCounter(self.logger)
+        self.passed = 0
         self.message_port_register_in(PDU_PORT)
         self.message_port_register_out(PDU_PORT)
         self.set_msg_handler(PDU_PORT, self._on_pdu)
@@ -216,9 +225,19 @@ class burst_channel(gr.basic_block):
     def _on_pdu(self, msg):
         try:
             meta, samples = parse_pdu(msg, "c32", MAX_BURST_SAMPLES)
+            if not np.all(np.isfinite(samples)):
+                raise BadPdu("samples contain NaN or Inf")
+            impaired = self.impair(samples).astype(np.complex64)
         except BadPdu as e:
             self.drops.drop(str(e))
             return
+        except Exception as e:  # never stop the flowgraph
+            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
+            return
         if "seq" in meta:
             meta["seq_sent"] = meta["seq"]
-        self.message_port_pub(PDU_PORT, make_pdu(meta, self.impair(samples).astype(np.complex64), "c32"))
+        self.message_port_pub(PDU_PORT, make_pdu(meta, impaired, "c32"))
+        self.passed += 1
+
+    def stats(self):
+        return {"passed": self.passed, "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}

@@ -82,7 +82,11 @@ def phy_header_bits(modulation: str, codewords: int) -> np.ndarray:
 
 
 def parse_phy_header(bits) -> tuple[str, int]:
-    bits = [int(b) for b in np.asarray(bits)[:PHY_HEADER_BITS]]
+    bits = [int(b) for b in np.asarray(bits).reshape(-1)[:PHY_HEADER_BITS]]
+    if len(bits) < PHY_HEADER_BITS:
+        raise FrameError(f"PHY header needs {PHY_HEADER_BITS} bits, got {len(bits)}")
+    if any(b not in (0, 1) for b in bits):
+        raise FrameError("PHY header bits must be 0 or 1")
     fields, check = bits[:16], bits[16:24]
     if crc8(fields) != int("".join(map(str, check)), 2):
         raise FrameError("PHY header CRC-8 mismatch")

@@ -215,7 +215,7 @@ def load_gguf(path, settings: NumericSettings | None = None, name: str | None = 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(path)
-    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name, trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(
         path.parent, gguf_file=path.name, dtype="float32", trust_remote_code=False
     )
