@@ -31,8 +31,15 @@ MAX_TEXT_BYTES = 1 << 16
 MAX_BURST_SAMPLES = 1 << 22
 
 
+# Tokens per link message. Bounds what a forged but well-formed frame can cost
+# a receiver (about a minute of LM decoding with the hf engine, instead of a
+# quarter of an hour at the codec's general limit); the transmitter refuses
+# longer texts with a clear error.
+LINK_MAX_TOKENS = 1024
+
+
 def _codec(model, context, compact, conversation):
-    return make_codec(model, 24, 1, 16384, context, bool(compact) or bool(conversation))
+    return make_codec(model, 24, 1, LINK_MAX_TOKENS, context, bool(compact) or bool(conversation))
 
 
 class link_tx(gr.basic_block):
