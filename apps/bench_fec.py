@@ -44,6 +44,8 @@ def parse_args(argv=None):
     p.add_argument("--json", default=None, help="write the list of records here")
     p.add_argument("--plot", default=None, help="-ln(BER) vs Eb/N0 figure (png)")
     p.add_argument("--table", action="store_true", help="print a markdown table of -ln(BER) (BLER)")
+    p.add_argument("--speed", type=int, default=0, metavar="FRAMES",
+                   help="only measure decoding speed: FRAMES frames at the first --ebn0, 3 timed runs each")
     return p.parse_args(argv)
 
 
@@ -127,12 +129,37 @@ def markdown_table(records):
     return "\n".join(lines)
 
 
+def measure_speed(decs, code, args):
+    """Decoding throughput alone: the same FRAMES frames decoded in one call, 3 times."""
+    from gnuradio.lmsscc.channel import simulate_llrs
+    _, _, llr = simulate_llrs(code, args.ebn0[0], args.speed, args.channel,
+                              rng=np.random.default_rng(args.seed))
+    print(f"load average before: {os.getloadavg()}")
+    for label, dec in decs:
+        if dec is None:
+            continue
+        dec.decode(llr[:1000])                                    # warm-up
+        rates, cpu_rates = [], []
+        for _ in range(3):
+            t0, c0 = time.perf_counter(), time.process_time()
+            dec.decode(llr)
+            rates.append(args.speed / (time.perf_counter() - t0))
+            # CPU time of this process: what one dedicated core would do, whatever else runs.
+            cpu_rates.append(args.speed / (time.process_time() - c0))
+        print(f"{label:32s} {args.ebn0[0]:g} dB, {args.speed} frames, {args.threads} thread(s): "
+              f"{' / '.join(f'{r:,.0f}' for r in sorted(rates))} codewords/s wall-clock, "
+              f"{' / '.join(f'{r:,.0f}' for r in sorted(cpu_rates))} per CPU-second (3 runs)")
+    print(f"load average after: {os.getloadavg()}")
+
+
 def main(argv=None):
     args = parse_args(argv)
     import torch
     torch.set_num_threads(args.threads)
     code = load_code(args.code)
     decs = build_decoders(args.decoders, code)
+    if args.speed:
+        return measure_speed(decs, code, args)
     records = []
     t_start = time.time()
     for eb in tqdm(args.ebn0, desc="Eb/N0 points", unit="pt"):

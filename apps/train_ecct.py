@@ -185,7 +185,6 @@ def train(args):
 
 def final_metrics(args, code, model, eval_points):
     """-ln(BER) of the trained model on random codewords (the card's 'final metrics')."""
-    from gnuradio.lmsscc.channel.weights import load_model  # noqa: F401  (same path as users)
     model.eval().cpu()
     dec = decoders.ECCTDecoder.__new__(decoders.ECCTDecoder)
     dec.model, dec.code, dec.device, dec.chunk = model, code, "cpu", 64

@@ -102,7 +102,8 @@ def test_shipped_ldpc49_pure_ecct_at_7db():
     info, _, llr = _seven_db_batch(code)
     ber = np.mean(code.extract_info(ECCTDecoder("ecct_LDPC_N49_K24_awgn").decode(llr)) != info)
     ber_hard = np.mean(code.extract_info(hard_decision(llr)) != info)
-    assert ber < ber_hard / 3                  # the transformer alone does decode
+    assert ber_hard > 0.005                    # the channel did corrupt bits (~1.3 % at 7 dB)
+    assert 1.0 - ber >= 0.999                  # the transformer alone corrects them
 
 
 def test_hybrid_keeps_bp_successes_and_only_returns_codewords_or_bp_output():
