@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo: install
 	$(PY) apps/demo.py
 
-test: install
+test: install data
 	cd $(BUILD) && ctest --output-on-failure
 	$(PY) -m pytest -q tests
 
@@ -61,7 +61,7 @@ $(STAMP)/install: $(STAMP)/venv $(SOURCES)
 	@touch $@
 
 # Offline test corpora for the benchmarks (Canterbury corpus, gensim's news).
-data:
+data: $(STAMP)/venv
 	$(PY) bench/fetch_corpora.py
 
 clean:

