@@ -25,3 +25,16 @@ def tiny_model_dir(tmp_path_factory, tiny_lm):
     tiny_lm.model.save_pretrained(folder, safe_serialization=True)
     tiny_lm.tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for the test, restored after: on a shared 2-core
+    machine a second OpenMP thread competing with other work slows batched
+    inference down many times."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

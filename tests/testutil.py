@@ -22,3 +22,16 @@ def installed_grc_dir() -> Path:
     # <prefix>/lib/python3.11/site-packages/gnuradio/lmsscc/__init__.py -> <prefix>
     prefix = Path(pkg.__file__).resolve().parents[5]
     return prefix / "share" / "gnuradio" / "grc" / "blocks"
+
+
+def heldout_news_texts(n=40):
+    """The first n held-out news sentences of the JSCC split (from `make data`'s
+    corpora; corpus text is not copied into the repository); skips without them."""
+    import pytest
+
+    from gnuradio.lmsscc.jscc import data
+
+    try:
+        return data.held_out_news_texts(n)
+    except FileNotFoundError as e:
+        pytest.skip(str(e))

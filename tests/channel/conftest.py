@@ -1,14 +1,8 @@
-"""Channel-coding tests run torch on one thread: on a shared 2-core machine, a second OpenMP thread
-competing with other work slows the batched ECCT down many times. The previous setting is restored
-so other test directories are unaffected."""
+"""Channel-coding tests run torch on one thread (the root conftest's
+one_torch_thread fixture; the previous setting is restored after each test)."""
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_torch_thread(one_torch_thread):
     yield
-    torch.set_num_threads(before)

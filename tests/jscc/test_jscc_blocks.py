@@ -8,18 +8,7 @@ from gnuradio.lmsscc.jscc import io, metrics
 from gnuradio.lmsscc.pdu_util import make_pdu
 
 from flowgraph_util import pdu_meta, pdu_text, run_message_chain
-
-
-def heldout_sentences():
-    """The first 40 held-out news sentences (from `make data`'s corpora; the
-    corpus text is not copied into the repository)."""
-    from gnuradio.lmsscc.jscc import data
-
-    try:
-        return data.held_out_news_texts(40)
-    except FileNotFoundError as e:
-        pytest.skip(str(e))
-
+from testutil import heldout_news_texts
 
 # Measured with the shipped weights (docs/results.md): at Es/N0 = 20 dB on AWGN (jscc_channel, seed 1)
 # 30 of the 40 sentences came back exactly (0.75; another noise seed gave 32/40); the threshold
@@ -31,13 +20,8 @@ pytestmark = pytest.mark.skipif(not io.resolve().with_suffix(".json").exists(),
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_torch_thread(one_torch_thread):
     yield
-    torch.set_num_threads(before)
 
 
 def text_pdu(text, **meta):
@@ -51,7 +35,7 @@ def blocks():
 
 def fitting_sentences(mapper):
     out = []
-    for s in heldout_sentences():
+    for s in heldout_news_texts():
         try:
             mapper.codec.prepare(s)
             out.append(s)
@@ -60,7 +44,7 @@ def fitting_sentences(mapper):
     return out
 
 
-def test_loopback_at_high_snr_reproduces_most_heldout_sentences():
+def test_loopback_at_high_snr_reproduces_most_heldout_news_texts():
     mapper, chan, demapper = blocks()
     texts = fitting_sentences(mapper)
     assert len(texts) >= 35

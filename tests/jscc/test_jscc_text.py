@@ -7,17 +7,7 @@ from gnuradio.lmsscc.jscc import data, metrics
 from gnuradio.lmsscc.jscc.digital import DigitalLink, classic_compress, classic_decompress
 from gnuradio.lmsscc.jscc.vocab import Vocab
 
-
-def heldout_sentences():
-    """The first 40 held-out news sentences (from `make data`'s corpora; the
-    corpus text is not copied into the repository)."""
-    from gnuradio.lmsscc.jscc import data
-
-    try:
-        return data.held_out_news_texts(40)
-    except FileNotFoundError as e:
-        pytest.skip(str(e))
-
+from testutil import heldout_news_texts
 
 def test_prepare_lowercases_splits_punctuation_and_limits_length():
     assert data.prepare("Hello, World! It's fine.") == "hello , world ! it's fine ."
@@ -27,7 +17,7 @@ def test_prepare_lowercases_splits_punctuation_and_limits_length():
 
 
 def test_split_is_stable_and_heldout_file_is_in_the_test_split():
-    for line in heldout_sentences():
+    for line in heldout_news_texts():
         assert data.is_test(data.prepare(line))
 
 

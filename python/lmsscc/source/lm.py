@@ -140,8 +140,28 @@ class LMStream:
         self.tokens += 1
 
 
+class ExactTokenization:
+    """Text <-> tokens for a model with ``self.tokenizer`` and ``self.name``,
+    refusing text that does not come back byte for byte (every engine)."""
+
+    def tokenize(self, text: str) -> list[int]:
+        """Tokens of ``text``; refuses text the tokenizer cannot give back exactly."""
+        ids = list(self.tokenizer.encode(text, add_special_tokens=False))
+        if self.detokenize(ids) != text:
+            raise ValueError(
+                "the tokenizer of model %r does not reproduce this text exactly "
+                "(normalisation or unknown characters); it cannot be coded losslessly" % self.name
+            )
+        return ids
+
+    def detokenize(self, ids) -> str:
+        return self.tokenizer.decode(
+            list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False
+        )
+
+
 @dataclass
-class LanguageModel:
+class LanguageModel(ExactTokenization):
     """A causal LM plus its tokenizer, set up for deterministic coding."""
 
     model: object
@@ -177,21 +197,6 @@ class LanguageModel:
     def stream(self) -> LMStream:
         return LMStream(self)
 
-    # -- text <-> tokens -------------------------------------------------
-    def tokenize(self, text: str) -> list[int]:
-        """Tokens of ``text``; refuses text the tokenizer cannot give back exactly."""
-        ids = list(self.tokenizer.encode(text, add_special_tokens=False))
-        if self.detokenize(ids) != text:
-            raise ValueError(
-                "the tokenizer of model %r does not reproduce this text exactly "
-                "(normalisation or unknown characters); it cannot be coded losslessly" % self.name
-            )
-        return ids
-
-    def detokenize(self, ids) -> str:
-        return self.tokenizer.decode(
-            list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False
-        )
 
 
 # -- loaders ---------------------------------------------------------------

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import lmsscc_python as kernels
-from .lm import NumericSettings, _digest_files
+from .lm import ExactTokenization, NumericSettings, _digest_files
 
 ENGINE_ID = "native-gguf-blocks-int8act-v1"
 # Per-stream context limit of the engine (KV cache grows as needed up to this).
@@ -173,7 +173,7 @@ def _free_stream(engine, sid):
         pass
 
 
-class NativeLanguageModel:
+class NativeLanguageModel(ExactTokenization):
     """Duck-types lm.LanguageModel for the codec, on the native engine."""
 
     def __init__(self, engine, tokenizer, name: str, weights_digest: str,
@@ -261,20 +261,6 @@ class NativeLanguageModel:
             s.close()
         return out
 
-    # -- text <-> tokens (as lm.LanguageModel) ---------------------------
-    def tokenize(self, text: str) -> list[int]:
-        ids = list(self.tokenizer.encode(text, add_special_tokens=False))
-        if self.detokenize(ids) != text:
-            raise ValueError(
-                "the tokenizer of model %r does not reproduce this text exactly "
-                "(normalisation or unknown characters); it cannot be coded losslessly" % self.name
-            )
-        return ids
-
-    def detokenize(self, ids) -> str:
-        return self.tokenizer.decode(
-            list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False
-        )
 
 
 def load_native(path, settings: NumericSettings | None = None, name: str | None = None,
