@@ -211,3 +211,28 @@ def test_primed_fork_and_batched_decode(lm1):
     batched = native_engine.decode_batch(lambda m: LMCodec(m, context=load_context("europarl")),
                                          lm1, messages)
     assert [r.text for r in batched] == texts
+
+
+def test_link_receiver_decodes_several_bursts_in_one_batch(lm1, monkeypatch):
+    """A capture holding several bursts: the receiver LM-decodes their messages
+    together in batched engine steps, with the same texts."""
+    from gnuradio.lmsscc.phy import channels as ch
+    from gnuradio.lmsscc.phy.link import Receiver, Transmitter
+    from gnuradio.lmsscc.source import LMCodec
+    from gnuradio.lmsscc.source import native_engine
+
+    codec = LMCodec(lm1)
+    tx, rx = Transmitter(codec), Receiver(codec)
+    texts = ["first burst", "second burst, a little longer", "third"]
+    samples = np.concatenate([tx.send(t).samples for t in texts])
+    batches = []
+    real = native_engine.decode_batch
+
+    def spy(factory, lm, messages, *args, **kw):
+        batches.append(len(messages))
+        return real(factory, lm, messages, *args, **kw)
+
+    monkeypatch.setattr(native_engine, "decode_batch", spy)
+    got = rx.receive(ch.awgn(samples, 0.05, np.random.default_rng(0)))
+    assert [g.text for g in got] == texts and all(g.ok for g in got)
+    assert batches == [3]

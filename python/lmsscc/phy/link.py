@@ -153,6 +153,7 @@ class Receiver:
                 busy_until = start + rx.symbols * bu.SPS
             elif keep_header_failures:
                 out.append(rx)
+        self._decode_texts(out)
         return out
 
     def scan(self, samples) -> tuple[list[Reception], int]:
@@ -167,14 +168,17 @@ class Receiver:
                 continue
             first_sample = max(0, int(start) - bu.FILTER_DELAY - bu.SPS)
             if start + (len(bu.PREAMBLE) + 8) * bu.SPS >= len(z) - len(bu.RRC):
-                return out, min(keep_from, first_sample)  # preamble too close to the end
+                keep_from = min(keep_from, first_sample)  # preamble too close to the end
+                break
             rx = self._receive_one(z, start, metric)
             end = start + rx.symbols * bu.SPS
             if rx.symbols and end + len(bu.RRC) > len(z):
-                return out, min(keep_from, first_sample)  # burst not complete yet
+                keep_from = min(keep_from, first_sample)  # burst not complete yet
+                break
             if rx.symbols:
                 out.append(rx)
                 busy_until = end
+        self._decode_texts(out)
         return out, keep_from
 
     def _receive_one(self, z, start, metric) -> Reception:
@@ -216,14 +220,46 @@ class Receiver:
             return rx
         rx.seq = seq
         rx.message = message
-        if not self.decode_text:
-            rx.ok = True
-            return rx
-        try:
-            d = self.lm_decoder.decode(message)
-        except ValueError as e:  # MessageFormatError, FingerprintMismatch
-            rx.error = str(e)
-            return rx
-        rx.lm = {"tokens": d.tokens, "model_bits": round(d.model_bits, 2), "seconds": round(d.seconds, 3)}
-        rx.text, rx.ok, rx.error = d.text, d.crc_ok, d.error
+        rx.ok = not self.decode_text  # otherwise decided by the LM decoder (_decode_texts)
         return rx
+
+    def _decode_texts(self, receptions) -> None:
+        """LM-decode the messages whose frames checked out: several in one
+        batched model step per token where the engine can (native engine, no
+        conversation history, whose order matters), one by one otherwise."""
+        pending = [r for r in receptions if r.message is not None and not r.ok]
+        if not self.decode_text or not pending:
+            return
+        batchable = (len(pending) > 1 and self.lm_decoder is self.codec
+                     and hasattr(self.codec.lm, "step_batch"))
+        decoded = []
+        if batchable:
+            from ..source import native_engine
+
+            ready = []
+            for r in pending:  # header problems are reported per message, before any model step
+                try:
+                    if self.codec.check_header(r.message)[0].history:
+                        raise ValueError("message needs a conversation decoder")
+                    ready.append(r)
+                except ValueError as e:
+                    r.error = str(e)
+            results = native_engine.decode_batch(self._same_codec, self.codec.lm, [r.message for r in ready])
+            decoded = list(zip(ready, results))
+        else:
+            for r in pending:
+                try:
+                    decoded.append((r, self.lm_decoder.decode(r.message)))
+                except ValueError as e:  # MessageFormatError, FingerprintMismatch
+                    r.error = str(e)
+        for r, d in decoded:
+            r.lm = {"tokens": d.tokens, "model_bits": round(d.model_bits, 2), "seconds": round(d.seconds, 3)}
+            r.text, r.ok, r.error = d.text, d.crc_ok, d.error
+
+    def _same_codec(self, lm):
+        """A codec configured like this receiver's, on `lm` (a batched job's model)."""
+        from ..source.codec import LMCodec
+
+        c = self.codec
+        return LMCodec(lm, precision=c.precision, max_tokens=c.max_tokens, context=c.context,
+                       compact=c.version == 2, crc_bits=c.crc_bits)
