@@ -76,3 +76,51 @@ class DropCounter:
     @property
     def total(self) -> int:
         return sum(self.reasons.values())
+
+
+class PduBlock:
+    """Mixin for message blocks with one 'pdus' input and one 'pdus' output:
+    parse the PDU (``in_kind`` vector, at most ``max_items``), ``process(meta,
+    data)`` -> list of (meta, data, kind) to publish. A ValueError (BadPdu,
+    format errors, bad text) drops the PDU with its reason; any other
+    exception is dropped as an internal error: the flowgraph keeps running.
+
+    Use as ``class b(PduBlock, gr.basic_block)`` and call ``_setup_pdu(name)``
+    after ``gr.basic_block.__init__``.
+    """
+
+    in_kind = "u8"
+    max_items: int | None = None
+
+    def _setup_pdu(self, name: str) -> None:
+        from gnuradio import gr
+
+        self.logger = gr.logger(f"lmsscc.{name}")
+        self.drops = DropCounter(self.logger)
+        self.pdus_in = 0
+        self.pdus_out = 0
+        self.message_port_register_in(PDU_PORT)
+        self.message_port_register_out(PDU_PORT)
+        self.set_msg_handler(PDU_PORT, self._on_pdu)
+
+    def process(self, meta: dict, data):
+        raise NotImplementedError
+
+    def _on_pdu(self, msg):
+        self.pdus_in += 1
+        try:
+            meta, data = parse_pdu(msg, self.in_kind, self.max_items)
+            outputs = self.process(meta, data)
+        except ValueError as e:
+            self.drops.drop(str(e))
+            return
+        except Exception as e:  # never let one message stop the flowgraph
+            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
+            return
+        for out_meta, out_data, kind in outputs:
+            self.message_port_pub(PDU_PORT, make_pdu(out_meta, out_data, kind))
+            self.pdus_out += 1
+
+    def stats(self) -> dict:
+        return {"pdus_in": self.pdus_in, "pdus_out": self.pdus_out,
+                "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}

@@ -27,16 +27,13 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
+from ..pdu_util import BadPdu
 from .bp import BPDecoder
 from .codes import load_code
 
 PORT = "pdus"
 # Largest PDU (items) any of these blocks accepts: ~85k codewords of LDPC_N49_K24.
 MAX_PDU_ITEMS = 1 << 22
-
-
-class BadPdu(ValueError):
-    """Raised for input that the block must reject (logged, dropped)."""
 
 
 class _PduBlock(gr.basic_block):

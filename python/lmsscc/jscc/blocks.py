@@ -15,47 +15,24 @@ from __future__ import annotations
 import numpy as np
 from gnuradio import gr
 
-from ..pdu_util import PDU_PORT, BadPdu, DropCounter, make_pdu, parse_pdu
+from ..pdu_util import PduBlock
 from .codec import JSCCCodec
 
 MAX_TEXT_BYTES = 1 << 16
 
 
-class _JSCCBlock(gr.basic_block):
-    kind_in = "u8"
+class _JSCCBlock(PduBlock, gr.basic_block):
+    max_items = MAX_TEXT_BYTES
 
     def __init__(self, name, weights, threads):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
-        self.logger = gr.logger(f"lmsscc.{name}")
+        self._setup_pdu(name)
         self.codec = JSCCCodec(None if weights in ("", "default") else weights, threads)
-        self.drops = DropCounter(self.logger)
-        self.pdus_in = self.pdus_out = 0
-        self.message_port_register_in(PDU_PORT)
-        self.message_port_register_out(PDU_PORT)
-        self.set_msg_handler(PDU_PORT, self._on_pdu)
-
-    def _on_pdu(self, msg):
-        self.pdus_in += 1
-        try:
-            meta, data = parse_pdu(msg, self.kind_in, MAX_TEXT_BYTES)
-            meta, out, kind = self.process(meta, data)
-        except (BadPdu, ValueError, UnicodeDecodeError) as e:
-            self.drops.drop(str(e))
-            return
-        except Exception as e:  # never let one message stop the flowgraph
-            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
-            return
-        self.message_port_pub(PDU_PORT, make_pdu(meta, out, kind))
-        self.pdus_out += 1
-
-    def stats(self) -> dict:
-        return {"pdus_in": self.pdus_in, "pdus_out": self.pdus_out,
-                "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}
 
 
 class jscc_mapper(_JSCCBlock):
     """Text PDU -> complex symbol PDU (text JSCC transmitter)."""
-    kind_in = "u8"
+    in_kind = "u8"
 
     def __init__(self, weights="default", threads=1):
         _JSCCBlock.__init__(self, "jscc_mapper", weights, threads)
@@ -66,12 +43,12 @@ class jscc_mapper(_JSCCBlock):
         symbols = self.codec.encode(prepared)
         meta.update(channel_uses=int(symbols.size), input_chars=len(text),
                     tokens=len(self.codec.vocab.encode(prepared)))
-        return meta, symbols, "c32"
+        return [(meta, symbols, "c32")]
 
 
 class jscc_demapper(_JSCCBlock):
     """Received complex symbol PDU -> text PDU (text JSCC receiver)."""
-    kind_in = "c32"
+    in_kind = "c32"
 
     def __init__(self, weights="default", threads=1):
         _JSCCBlock.__init__(self, "jscc_demapper", weights, threads)
@@ -79,26 +56,25 @@ class jscc_demapper(_JSCCBlock):
     def process(self, meta, data):
         text = self.codec.decode(data)
         meta.update(channel_uses=int(data.size))
-        return meta, np.frombuffer(text.encode("utf-8"), dtype=np.uint8), "u8"
+        return [(meta, np.frombuffer(text.encode("utf-8"), dtype=np.uint8), "u8")]
 
 
-class jscc_channel(gr.basic_block):
+class jscc_channel(PduBlock, gr.basic_block):
     """Simulation channel for JSCC symbol PDUs: AWGN, or Rayleigh block fading (one gain per PDU)
     followed by coherent zero-forcing equalisation with perfect CSI, as in training and in
     apps/bench_link.py. (lmsscc burst_channel adds a random carrier phase, which the burst modem
     estimates from its preamble; the JSCC block has no pilots, so it needs this coherent model.)"""
 
+    in_kind = "c32"
+    max_items = MAX_TEXT_BYTES
+
     def __init__(self, esn0_db=10.0, fading="none", seed=0):
         gr.basic_block.__init__(self, name="jscc_channel", in_sig=None, out_sig=None)
+        self._setup_pdu("jscc_channel")
         if fading not in ("none", "block"):
             raise ValueError("fading must be 'none' or 'block'")
-        self.logger = gr.logger("lmsscc.jscc_channel")
         self.esn0_db, self.fading = float(esn0_db), fading
         self.rng = np.random.default_rng(int(seed))
-        self.drops = DropCounter(self.logger)
-        self.message_port_register_in(PDU_PORT)
-        self.message_port_register_out(PDU_PORT)
-        self.set_msg_handler(PDU_PORT, self._on_pdu)
 
     def impair(self, x):
         n0 = 10.0 ** (-self.esn0_db / 10.0)
@@ -108,10 +84,5 @@ class jscc_channel(gr.basic_block):
         h = (self.rng.standard_normal() + 1j * self.rng.standard_normal()) / np.sqrt(2)
         return (h * x + noise) / h
 
-    def _on_pdu(self, msg):
-        try:
-            meta, x = parse_pdu(msg, "c32", MAX_TEXT_BYTES)
-        except BadPdu as e:
-            self.drops.drop(str(e))
-            return
-        self.message_port_pub(PDU_PORT, make_pdu(meta, self.impair(x).astype(np.complex64), "c32"))
+    def process(self, meta, x):
+        return [(meta, self.impair(x).astype(np.complex64), "c32")]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from gnuradio import gr
 
-from ..pdu_util import PDU_PORT, BadPdu, DropCounter, make_pdu, parse_pdu
+from ..pdu_util import PDU_PORT, BadPdu, DropCounter, PduBlock, make_pdu
 from ..source.blocks import make_codec
 from ..source.conversation import ConversationDecoder, ConversationEncoder
 from . import burst as bu
@@ -42,38 +42,27 @@ def _codec(model, context, compact, conversation):
     return make_codec(model, 24, 1, LINK_MAX_TOKENS, context, bool(compact) or bool(conversation))
 
 
-class link_tx(gr.basic_block):
+class link_tx(PduBlock, gr.basic_block):
+    max_items = MAX_TEXT_BYTES
+
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
                  compact=False, conversation=False, keyframe_period=8, tail_zeros=0,
                  attach_truth=False):
         gr.basic_block.__init__(self, name="link_tx", in_sig=None, out_sig=None)
+        self._setup_pdu("link_tx")
         # Silence after each burst: lets a stream receiver see the burst's end
         # when nothing else follows (ZMQ, file); an SDR link needs none.
         self.tail_zeros = int(tail_zeros)
         # Simulation only: the sent payload bits ride along in the metadata so
         # the receiver can report the true channel and decoded BER.
         self.attach_truth = bool(attach_truth)
-        self.logger = gr.logger("lmsscc.link_tx")
         codec = _codec(model, context, compact, conversation)
         self.tx = Transmitter(codec, LinkConfig(code=code, modulation=modulation))
         if conversation:
             self.tx.codec = ConversationEncoder(codec, int(keyframe_period))
-        self.drops = DropCounter(self.logger)
-        self.sent = 0
-        self.message_port_register_in(PDU_PORT)
-        self.message_port_register_out(PDU_PORT)
-        self.set_msg_handler(PDU_PORT, self._on_pdu)
 
-    def _on_pdu(self, msg):
-        try:
-            meta, data = parse_pdu(msg, "u8", MAX_TEXT_BYTES)
-            b = self.tx.send(bytes(data))
-        except (BadPdu, ValueError) as e:
-            self.drops.drop(str(e))
-            return
-        except Exception as e:  # never stop the flowgraph
-            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
-            return
+    def process(self, meta, data):
+        b = self.tx.send(data.tobytes())
         meta.update(seq=b.seq, text_chars=b.text_chars, message_bits=b.message_bits,
                     coded_bits=b.coded_bits, symbols=b.symbols, energy=round(b.energy, 3),
                     model_bits=b.lm_stats.get("model_bits", 0.0))
@@ -81,25 +70,25 @@ class link_tx(gr.basic_block):
         if self.attach_truth:
             meta["payload_bits_sent"] = b.payload_coded
         samples = np.concatenate([b.samples, np.zeros(self.tail_zeros)]).astype(np.complex64)
-        self.message_port_pub(PDU_PORT, make_pdu(meta, samples, "c32"))
-        self.sent += 1
+        return [(meta, samples, "c32")]
 
     def stats(self):
-        return {"sent": self.sent, "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}
+        return dict(PduBlock.stats(self), sent=self.pdus_out)
 
 
 class _ReceiverMixin:
-    def _setup_receiver(self, name, model, code, decoder, context, compact, conversation):
-        self.logger = gr.logger(f"lmsscc.{name}")
+    """What link_rx and link_rx_stream share: the receiver and its reports."""
+
+    def _setup_receiver(self, model, code, decoder, context, compact, conversation):
         codec = _codec(model, context, compact, conversation)
         conv = ConversationDecoder(codec) if conversation else None
         self.rx = Receiver(codec, LinkConfig(code=code, decoder=decoder), conversation=conv)
-        self.drops = DropCounter(self.logger)
         self.received = 0
         self.failed = 0
-        self.message_port_register_out(PDU_PORT)
 
-    def _publish(self, receptions, meta=None, sent_payload=None):
+    def _outputs(self, receptions, meta=None, sent_payload=None):
+        """One text PDU (meta, bytes, "u8") per reception; failures are empty."""
+        outputs = []
         for r in receptions:
             out = dict(meta or {})
             if sent_payload is not None:
@@ -121,47 +110,41 @@ class _ReceiverMixin:
                 self.logger.warn(f"burst failed: {out['error']}")
             else:
                 self.received += 1
-            text = r.text.encode("utf-8") if r.ok else b""
-            self.message_port_pub(PDU_PORT, make_pdu(out, bytearray(text), "u8"))
+            outputs.append((out, bytearray(r.text.encode("utf-8") if r.ok else b""), "u8"))
+        return outputs
 
-    def stats(self):
+    def _receiver_stats(self):
         return {"received": self.received, "failed": self.failed, "dropped": self.drops.total,
                 "drop_reasons": dict(self.drops.reasons)}
 
 
-class link_rx(gr.basic_block, _ReceiverMixin):
+class link_rx(PduBlock, gr.basic_block, _ReceiverMixin):
+    in_kind = "c32"
+    max_items = MAX_BURST_SAMPLES
+
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
                  compact=False, conversation=False):
         gr.basic_block.__init__(self, name="link_rx", in_sig=None, out_sig=None)
-        self._setup_receiver("link_rx", model, code, decoder, context, compact, conversation)
-        self.message_port_register_in(PDU_PORT)
-        self.set_msg_handler(PDU_PORT, self._on_pdu)
+        self._setup_pdu("link_rx")
+        self._setup_receiver(model, code, decoder, context, compact, conversation)
 
-    def _on_pdu(self, msg):
-        try:
-            meta, samples = parse_pdu(msg, "c32", MAX_BURST_SAMPLES)
-            if not np.all(np.isfinite(samples)):
-                raise BadPdu("samples contain NaN or Inf")
-            if samples.size == 0:
-                raise BadPdu("empty capture: no samples")
-            found = self.rx.receive(samples, keep_header_failures=True)
-            receptions = [r for r in found if r.symbols]
-            if not receptions and found:  # report the strongest detection's failure
-                receptions = [max(found, key=lambda r: r.snr_db)]
-        except (BadPdu, ValueError) as e:
-            self.drops.drop(str(e))
-            return
-        except Exception as e:
-            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
-            return
+    def process(self, meta, samples):
+        if not np.all(np.isfinite(samples)):
+            raise BadPdu("samples contain NaN or Inf")
+        if samples.size == 0:
+            raise BadPdu("empty capture: no samples")
+        found = self.rx.receive(samples, keep_header_failures=True)
+        receptions = [r for r in found if r.symbols]
+        if not receptions and found:  # report the strongest detection's failure
+            receptions = [max(found, key=lambda r: r.snr_db)]
         keep = {k: meta[k] for k in ("seq_sent",) if k in meta}
-        sent = meta.get("payload_bits_sent")
         if not receptions:  # the capture held no detectable burst: say so
             self.failed += 1
-            keep.update(crc_ok=False, error="no burst detected")
-            self.message_port_pub(PDU_PORT, make_pdu(keep, bytearray(), "u8"))
-            return
-        self._publish(receptions, keep, sent)
+            return [(dict(keep, crc_ok=False, error="no burst detected"), bytearray(), "u8")]
+        return self._outputs(receptions, keep, meta.get("payload_bits_sent"))
+
+    def stats(self):
+        return self._receiver_stats()
 
 
 class link_rx_stream(gr.sync_block, _ReceiverMixin):
@@ -172,11 +155,17 @@ class link_rx_stream(gr.sync_block, _ReceiverMixin):
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
                  compact=False, conversation=False, chunk=8192, max_buffer=1 << 21):
         gr.sync_block.__init__(self, name="link_rx_stream", in_sig=[np.complex64], out_sig=None)
-        self._setup_receiver("link_rx_stream", model, code, decoder, context, compact, conversation)
+        self.logger = gr.logger("lmsscc.link_rx_stream")
+        self.drops = DropCounter(self.logger)
+        self.message_port_register_out(PDU_PORT)
+        self._setup_receiver(model, code, decoder, context, compact, conversation)
         self.chunk = int(chunk)
         self.max_buffer = int(max_buffer)
         self._buffer = np.zeros(0, dtype=np.complex64)
         self._new = 0
+
+    def stats(self):
+        return self._receiver_stats()
 
     def work(self, input_items, output_items):
         x = input_items[0]
@@ -199,29 +188,28 @@ class link_rx_stream(gr.sync_block, _ReceiverMixin):
             self.drops.drop(f"internal error: {type(e).__name__}: {e}")
             self._buffer = np.zeros(0, dtype=np.complex64)
             return
-        self._publish(receptions)
+        for out_meta, text, kind in self._outputs(receptions):
+            self.message_port_pub(PDU_PORT, make_pdu(out_meta, text, kind))
         keep_from = max(keep_from, len(buf) - self.max_buffer)
         self._buffer = buf[keep_from:]
 
 
-class burst_channel(gr.basic_block):
+class burst_channel(PduBlock, gr.basic_block):
     """Impairs complex burst PDUs: Rayleigh fading (none/block/fast), carrier
     frequency offset (cycles/sample), timing offset (samples), then AWGN at
     Es/N0 (dB) for the unit-energy symbols of link_tx."""
 
+    in_kind = "c32"
+    max_items = MAX_BURST_SAMPLES
+
     def __init__(self, esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
                  coherence=bu.SPS):
         gr.basic_block.__init__(self, name="burst_channel", in_sig=None, out_sig=None)
-        self.logger = gr.logger("lmsscc.burst_channel")
+        self._setup_pdu("burst_channel")
         self.esn0_db, self.fading = float(esn0_db), fading
         self.freq_offset, self.timing_offset = float(freq_offset), float(timing_offset)
         self.coherence = int(coherence)
         self.rng = np.random.default_rng(int(seed))
-        self.drops = DropCounter(self.logger)
-        self.passed = 0
-        self.message_port_register_in(PDU_PORT)
-        self.message_port_register_out(PDU_PORT)
-        self.set_msg_handler(PDU_PORT, self._on_pdu)
 
     def impair(self, samples):
         x, _ = ch.rayleigh(samples, self.rng, self.fading, self.coherence)
@@ -229,22 +217,13 @@ class burst_channel(gr.basic_block):
         x = ch.frequency_offset(x, self.freq_offset, self.rng.uniform(0, 2 * np.pi))
         return ch.awgn(x, ch.noise_var_for_esn0(self.esn0_db), self.rng)
 
-    def _on_pdu(self, msg):
-        try:
-            meta, samples = parse_pdu(msg, "c32", MAX_BURST_SAMPLES)
-            if not np.all(np.isfinite(samples)):
-                raise BadPdu("samples contain NaN or Inf")
-            impaired = self.impair(samples).astype(np.complex64)
-        except BadPdu as e:
-            self.drops.drop(str(e))
-            return
-        except Exception as e:  # never stop the flowgraph
-            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
-            return
+    def process(self, meta, samples):
+        if not np.all(np.isfinite(samples)):
+            raise BadPdu("samples contain NaN or Inf")
+        impaired = self.impair(samples).astype(np.complex64)
         if "seq" in meta:
             meta["seq_sent"] = meta["seq"]
-        self.message_port_pub(PDU_PORT, make_pdu(meta, impaired, "c32"))
-        self.passed += 1
+        return [(meta, impaired, "c32")]
 
     def stats(self):
-        return {"passed": self.passed, "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}
+        return dict(PduBlock.stats(self), passed=self.pdus_out)

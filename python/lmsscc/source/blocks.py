@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from gnuradio import gr
 
-from ..pdu_util import PDU_PORT, BadPdu, DropCounter, make_pdu, parse_pdu
+from ..pdu_util import PduBlock
 from .codec import DEFAULT_MAX_TOKENS, DEFAULT_PRECISION, LMCodec
 from .context import load_context
 from .conversation import DEFAULT_KEYFRAME_PERIOD, ConversationDecoder, ConversationEncoder
 from .lm import LanguageModel, NumericSettings, load_model, shared_model
-from .message import MessageFormatError
 
 # Largest PDU either block accepts; far above any message of max_tokens.
 MAX_PDU_BYTES = 1 << 20
@@ -44,36 +43,14 @@ def make_codec(model, precision: int, threads: int, max_tokens: int, context="no
                    context=load_context(context), compact=compact)
 
 
-class _LMBlock(gr.basic_block):
+class _LMBlock(PduBlock, gr.basic_block):
+    max_items = MAX_PDU_BYTES
+
     def __init__(self, name, model, precision, threads, max_tokens, context, compact, conversation):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
-        self.logger = gr.logger(f"lmsscc.{name}")
+        self._setup_pdu(name)
         self.codec = make_codec(model, int(precision), int(threads), int(max_tokens), context,
                                 bool(compact) or bool(conversation))
-        self.drops = DropCounter(self.logger)
-        self.pdus_in = 0
-        self.pdus_out = 0
-        self.message_port_register_in(PDU_PORT)
-        self.message_port_register_out(PDU_PORT)
-        self.set_msg_handler(PDU_PORT, self._on_pdu)
-
-    def _on_pdu(self, msg):
-        self.pdus_in += 1
-        try:
-            meta, data = parse_pdu(msg, "u8", MAX_PDU_BYTES)
-            out_meta, out_data = self.process(meta, data.tobytes())
-        except (BadPdu, MessageFormatError, ValueError) as e:
-            self.drops.drop(str(e))
-            return
-        except Exception as e:  # never let one message stop the flowgraph
-            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
-            return
-        self.message_port_pub(PDU_PORT, make_pdu(out_meta, bytearray(out_data), "u8"))
-        self.pdus_out += 1
-
-    def stats(self) -> dict:
-        return {"pdus_in": self.pdus_in, "pdus_out": self.pdus_out,
-                "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}
 
 
 class lm_arith_encoder(_LMBlock):
@@ -88,9 +65,9 @@ class lm_arith_encoder(_LMBlock):
                              if conversation else None)
 
     def process(self, meta, data):
-        result = (self.conversation or self.codec).encode(data)
+        result = (self.conversation or self.codec).encode(data.tobytes())
         meta.update(result.stats())
-        return meta, result.message
+        return [(meta, bytearray(result.message), "u8")]
 
 
 class lm_arith_decoder(_LMBlock):
@@ -105,6 +82,7 @@ class lm_arith_decoder(_LMBlock):
         self.context_missing = 0
 
     def process(self, meta, data):
+        data = data.tobytes()
         result = (self.conversation or self.codec).decode(data)
         meta.update({
             "input_bytes": len(data),
@@ -124,8 +102,8 @@ class lm_arith_decoder(_LMBlock):
             self.crc_failures += 1
             meta["error"] = result.error
             self.logger.warn(f"message failed its CRC ({result.error}); passing no text")
-        return meta, result.data
+        return [(meta, bytearray(result.data), "u8")]
 
     def stats(self) -> dict:
-        return dict(_LMBlock.stats(self), crc_failures=self.crc_failures,
+        return dict(PduBlock.stats(self), crc_failures=self.crc_failures,
                     context_missing=self.context_missing)
