@@ -1,7 +1,22 @@
 """Shared fixtures: a tiny random LM (seconds) and the real default model
 (loaded once, only by the few end-to-end tests that ask for it)."""
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: the gate (make test, CI) runs a fixed, reproducible set of
+# examples so that a red run always means a change broke something. Searching
+# for new counter-examples is a separate, deliberate run:
+#   HYPOTHESIS_PROFILE=explore .venv/bin/python -m pytest tests -k "propert or range_coder"
+settings.register_profile(
+    "gate", max_examples=150, derandomize=True, database=None, deadline=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "explore", max_examples=5000, derandomize=False, deadline=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
 
 @pytest.fixture(scope="session")

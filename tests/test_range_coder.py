@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gnuradio import lmsscc
@@ -12,7 +12,6 @@ def cdf_from_counts(counts, precision):
     return lmsscc.probs_to_cdf(np.asarray(counts, dtype=np.float32), precision)
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     precision=st.integers(8, 31),
     weights=st.lists(st.floats(0, 1000, allow_nan=False), min_size=1, max_size=300),
@@ -90,7 +89,6 @@ def test_encoder_rejects_bad_symbols_and_precisions():
         enc.finish()
 
 
-@settings(max_examples=100, deadline=None)
 @given(blob=st.binary(max_size=64), precision=st.integers(1, 31), nsym=st.integers(1, 500))
 def test_garbage_decodes_safely(blob, precision, nsym):
     nsym = min(nsym, 2**precision)

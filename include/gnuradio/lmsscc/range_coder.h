@@ -96,8 +96,9 @@ public:
     uint32_t target();
     void consume(uint32_t start, uint32_t freq);
 
-    //! How many zero bytes were supplied after the input ran out. A valid
-    //! stream needs at most 7 (the window) plus what the encoder stripped.
+    //! How many zero bytes were supplied after the input ran out. For a valid
+    //! stream these replace what the encoder stripped (any number of zero
+    //! bytes); read + past end stays within 7 (the window) + bits/8 + 2.
     size_t bytes_past_end() const { return d_past_end; }
     size_t bytes_read() const { return d_pos; }
 
