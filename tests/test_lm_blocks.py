@@ -1,6 +1,7 @@
 """lm_arith_encoder / lm_arith_decoder in a running flowgraph (tiny model)."""
 
 import pmt
+import pytest
 
 from gnuradio import lmsscc
 from gnuradio.lmsscc.pdu_util import make_pdu
@@ -72,12 +73,17 @@ def test_decoder_drops_garbage_and_flags_corruption(tiny_lm):
     assert dec.stats()["dropped"] == 2 and dec.stats()["crc_failures"] == 1
 
 
-def test_conversation_mode_blocks_report_missing_context(tiny_lm):
+@pytest.mark.parametrize("header_format", ["standard", "lean"])
+def test_conversation_mode_blocks_report_missing_context(tiny_lm, header_format):
     texts = ["one", "two", "three", "four", "five"]
-    enc = lmsscc.lm_arith_encoder(model=tiny_lm, context="radio", conversation=True, keyframe_period=4)
+    enc = lmsscc.lm_arith_encoder(model=tiny_lm, context="radio", conversation=True, keyframe_period=4,
+                                  header_format=header_format)
     coded = run_message_chain([enc], [text_pdu(t) for t in texts], len(texts))
     assert [pdu_meta(m)["seq"] for m in coded] == [0, 1, 2, 3, 4]
-    dec = lmsscc.lm_arith_decoder(model=tiny_lm, context="radio", conversation=True)
+    assert all(pmt.u8vector_ref(pmt.cdr(m), 0) >> 4 == (3 if header_format == "lean" else 2)
+               for m in coded)
+    dec = lmsscc.lm_arith_decoder(model=tiny_lm, context="radio", conversation=True,
+                                  header_format=header_format)
     survivors = [m for i, m in enumerate(coded) if i != 2]  # message 2 lost
     out = run_message_chain([dec], survivors, len(survivors))
     metas = [pdu_meta(m) for m in out]
@@ -85,3 +91,12 @@ def test_conversation_mode_blocks_report_missing_context(tiny_lm):
     assert [m.get("context_missing", False) for m in metas] == [False, False, True, False]
     assert [pdu_text(m) for m in out] == ["one", "two", "", "five"]
     assert dec.stats()["context_missing"] == 1
+
+
+def test_lean_blocks_round_trip_and_refuse_unknown_format(tiny_lm):
+    enc = lmsscc.lm_arith_encoder(model=tiny_lm, header_format="lean")
+    dec = lmsscc.lm_arith_decoder(model=tiny_lm, header_format="lean")
+    out = run_message_chain([enc, dec], [text_pdu(t) for t in TEXTS], len(TEXTS))
+    assert [pdu_text(m) for m in out] == TEXTS
+    with pytest.raises(ValueError, match="header_format"):
+        lmsscc.lm_arith_encoder(model=tiny_lm, header_format="tiny")

@@ -38,15 +38,15 @@ MAX_BURST_SAMPLES = 1 << 22
 LINK_MAX_TOKENS = 1024
 
 
-def _codec(model, context, compact, conversation):
-    return make_codec(model, 24, 1, LINK_MAX_TOKENS, context, bool(compact) or bool(conversation))
+def _codec(model, context, header_format, conversation):
+    return make_codec(model, 24, 1, LINK_MAX_TOKENS, context, header_format, bool(conversation))
 
 
 class link_tx(PduBlock, gr.basic_block):
     max_items = MAX_TEXT_BYTES
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
-                 compact=False, conversation=False, keyframe_period=8, tail_zeros=0,
+                 header_format="standard", conversation=False, keyframe_period=8, tail_zeros=0,
                  attach_truth=False):
         gr.basic_block.__init__(self, name="link_tx", in_sig=None, out_sig=None)
         self._setup_pdu("link_tx")
@@ -56,7 +56,7 @@ class link_tx(PduBlock, gr.basic_block):
         # Simulation only: the sent payload bits ride along in the metadata so
         # the receiver can report the true channel and decoded BER.
         self.attach_truth = bool(attach_truth)
-        codec = _codec(model, context, compact, conversation)
+        codec = _codec(model, context, header_format, conversation)
         self.tx = Transmitter(codec, LinkConfig(code=code, modulation=modulation))
         if conversation:
             self.tx.codec = ConversationEncoder(codec, int(keyframe_period))
@@ -79,8 +79,8 @@ class link_tx(PduBlock, gr.basic_block):
 class _ReceiverMixin:
     """What link_rx and link_rx_stream share: the receiver and its reports."""
 
-    def _setup_receiver(self, model, code, decoder, context, compact, conversation):
-        codec = _codec(model, context, compact, conversation)
+    def _setup_receiver(self, model, code, decoder, context, header_format, conversation):
+        codec = _codec(model, context, header_format, conversation)
         conv = ConversationDecoder(codec) if conversation else None
         self.rx = Receiver(codec, LinkConfig(code=code, decoder=decoder), conversation=conv)
         self.received = 0
@@ -123,10 +123,10 @@ class link_rx(PduBlock, gr.basic_block, _ReceiverMixin):
     max_items = MAX_BURST_SAMPLES
 
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
-                 compact=False, conversation=False):
+                 header_format="standard", conversation=False):
         gr.basic_block.__init__(self, name="link_rx", in_sig=None, out_sig=None)
         self._setup_pdu("link_rx")
-        self._setup_receiver(model, code, decoder, context, compact, conversation)
+        self._setup_receiver(model, code, decoder, context, header_format, conversation)
 
     def process(self, meta, samples):
         if not np.all(np.isfinite(samples)):
@@ -153,12 +153,12 @@ class link_rx_stream(gr.sync_block, _ReceiverMixin):
     their samples released, an incomplete one at the end waits for more."""
 
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
-                 compact=False, conversation=False, chunk=8192, max_buffer=1 << 21):
+                 header_format="standard", conversation=False, chunk=8192, max_buffer=1 << 21):
         gr.sync_block.__init__(self, name="link_rx_stream", in_sig=[np.complex64], out_sig=None)
         self.logger = gr.logger("lmsscc.link_rx_stream")
         self.drops = DropCounter(self.logger)
         self.message_port_register_out(PDU_PORT)
-        self._setup_receiver(model, code, decoder, context, compact, conversation)
+        self._setup_receiver(model, code, decoder, context, header_format, conversation)
         self.chunk = int(chunk)
         self.max_buffer = int(max_buffer)
         self._buffer = np.zeros(0, dtype=np.complex64)

@@ -262,4 +262,4 @@ class Receiver:
 
         c = self.codec
         return LMCodec(lm, precision=c.precision, max_tokens=c.max_tokens, context=c.context,
-                       compact=c.version == 2, crc_bits=c.crc_bits)
+                       compact=c.version == 2, crc_bits=c.crc_bits, lean=c.version == 3)

@@ -9,7 +9,8 @@ corrupted text is never passed on). Malformed PDUs are logged, counted in
 ``stats()`` and dropped; the flowgraph keeps running.
 
 Options shared by both ends: a priming context ("none", a built-in name or a
-text file), the compact version-2 header, and conversation mode (each message
+text file), the header format ("standard" version 1, "compact" version 2,
+"lean" version 3; see docs/message_format.md), and conversation mode (each message
 coded after the earlier ones since the last keyframe; metadata seq and
 history_depth; a receiver that lacks an earlier message reports
 context_missing instead of text).
@@ -29,38 +30,46 @@ from .lm import LanguageModel, NumericSettings, load_model, shared_model
 MAX_PDU_BYTES = 1 << 20
 
 
+HEADER_FORMATS = ("standard", "compact", "lean")
+
+
 def make_codec(model, precision: int, threads: int, max_tokens: int, context="none",
-               compact: bool = False) -> LMCodec:
+               header_format: str = "standard", conversation: bool = False) -> LMCodec:
     """``model`` is a LanguageModel, or a name for load_model ("default", a GGUF
-    file, a local Hugging Face folder)."""
+    file, a local Hugging Face folder). A priming context or conversation
+    history need a compact or lean header: "standard" then means compact."""
+    if header_format not in HEADER_FORMATS:
+        raise ValueError(f"header_format must be one of {HEADER_FORMATS}, not {header_format!r}")
     if not isinstance(model, LanguageModel):
         name = None if model in (None, "", "default") else str(model)
         if threads == NumericSettings().threads:
             model = shared_model(name)
         else:
             model = load_model(name, NumericSettings(threads=threads))
-    return LMCodec(model, precision=precision, max_tokens=max_tokens,
-                   context=load_context(context), compact=compact)
+    lean = header_format == "lean"
+    return LMCodec(model, precision=precision, max_tokens=max_tokens, context=load_context(context),
+                   compact=not lean and (header_format == "compact" or conversation), lean=lean)
 
 
 class _LMBlock(PduBlock, gr.basic_block):
     max_items = MAX_PDU_BYTES
 
-    def __init__(self, name, model, precision, threads, max_tokens, context, compact, conversation):
+    def __init__(self, name, model, precision, threads, max_tokens, context, header_format,
+                 conversation):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
         self._setup_pdu(name)
         self.codec = make_codec(model, int(precision), int(threads), int(max_tokens), context,
-                                bool(compact) or bool(conversation))
+                                str(header_format), bool(conversation))
 
 
 class lm_arith_encoder(_LMBlock):
     """Text PDU -> LM range-coded message PDU."""
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
-                 max_tokens=DEFAULT_MAX_TOKENS, context="none", compact=False, conversation=False,
-                 keyframe_period=DEFAULT_KEYFRAME_PERIOD):
+                 max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
+                 conversation=False, keyframe_period=DEFAULT_KEYFRAME_PERIOD):
         _LMBlock.__init__(self, "lm_arith_encoder", model, precision, threads, max_tokens,
-                          context, compact, conversation)
+                          context, header_format, conversation)
         self.conversation = (ConversationEncoder(self.codec, int(keyframe_period))
                              if conversation else None)
 
@@ -74,9 +83,10 @@ class lm_arith_decoder(_LMBlock):
     """LM range-coded message PDU -> text PDU (empty, crc_ok=False, on corruption)."""
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
-                 max_tokens=DEFAULT_MAX_TOKENS, context="none", compact=False, conversation=False):
+                 max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
+                 conversation=False):
         _LMBlock.__init__(self, "lm_arith_decoder", model, precision, threads, max_tokens,
-                          context, compact, conversation)
+                          context, header_format, conversation)
         self.conversation = ConversationDecoder(self.codec) if conversation else None
         self.crc_failures = 0
         self.context_missing = 0

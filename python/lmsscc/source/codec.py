@@ -2,7 +2,9 @@
 
 Usable without GNU Radio; the blocks in blocks.py and apps/lm_zip.py wrap it.
 Stand-alone messages use format version 1; a priming context or the compact
-option selects version 2, and conversation.py builds history on top.
+option selects version 2; the lean option selects version 3 (header fields
+inside the range-coded stream, texts ended by a model-coded line break).
+conversation.py builds history on top of versions 2 and 3.
 """
 
 from __future__ import annotations
@@ -24,8 +26,18 @@ DEFAULT_PRECISION = 24
 # receiver). lm_zip chunks and link messages stay far below it.
 DEFAULT_MAX_TOKENS = 16384
 LN2 = math.log(2.0)
-# Between messages of a conversation the model sees a line break.
+# Between messages of a conversation the model sees a line break; the lean
+# format also ends each text with it (its own token, coded by the model).
 SEPARATOR = "\n"
+# Lean (terminated) decoding stops once the tokens decoded cost more bits than
+# the message holds plus this margin: a valid message never does (it would
+# need 8 bytes of coded zeros the encoder stripped), garbage does within a
+# few tokens of running off the end, so corruption cannot stall a receiver.
+LEAN_BIT_MARGIN = 64
+
+
+class PayloadError(Exception):
+    """The coded tokens cannot be a valid message (reported as a failed CRC)."""
 
 
 @dataclass
@@ -92,12 +104,13 @@ class LMCodec:
 
     context: a PrimingContext fed to the model before every message (its KV
     cache is computed once). compact: version-2 header even without a context.
+    lean: version 3, the smallest messages (header fields range-coded, CRC-16).
     crc_bits: 32, or 16 in version 2 (where a link-layer CRC also protects).
     """
 
     def __init__(self, lm: LanguageModel, precision: int = DEFAULT_PRECISION,
                  max_tokens: int = DEFAULT_MAX_TOKENS, context: PrimingContext | None = None,
-                 compact: bool = False, crc_bits: int | None = None):
+                 compact: bool = False, crc_bits: int | None = None, lean: bool = False):
         if not kernels.RC_MIN_PRECISION <= precision <= kernels.RC_MAX_PRECISION:
             raise ValueError(f"precision must be in [{kernels.RC_MIN_PRECISION}, {kernels.RC_MAX_PRECISION}]")
         if lm.vocab_size > (1 << precision):
@@ -108,15 +121,22 @@ class LMCodec:
         self.precision = precision
         self.max_tokens = max_tokens
         self.context = context
-        self.version = fmt.COMPACT_VERSION if (compact or context is not None) else fmt.VERSION
+        if lean:
+            self.version = fmt.LEAN_VERSION
+        else:
+            self.version = fmt.COMPACT_VERSION if (compact or context is not None) else fmt.VERSION
         if crc_bits is None:
-            crc_bits = 16 if self.version == fmt.COMPACT_VERSION else 32
+            crc_bits = 32 if self.version == fmt.VERSION else 16
+        if self.version == fmt.LEAN_VERSION and crc_bits != fmt.LEAN_CRC_BITS:
+            raise ValueError("the lean (version 3) format has a CRC-16")
         if crc_bits not in (16, 32) or (crc_bits == 16 and self.version == fmt.VERSION):
             raise ValueError("crc_bits must be 32, or 16 with the compact (version 2) format")
         self.crc_bits = crc_bits
         self.fingerprint = self._fingerprint_for(context)
         self._context_tokens = lm.tokenize(context.text) if context is not None else []
         self._separator_tokens = lm.tokenize(SEPARATOR)
+        # Lean messages end with this token unless their text contains it.
+        self.terminator = self._separator_tokens[0] if len(self._separator_tokens) == 1 else None
         self._primed = None  # stream after the start token and the context, made on first use
 
     # -- fingerprints ---------------------------------------------------------
@@ -128,8 +148,10 @@ class LMCodec:
         material = self.lm.fingerprint + bytes([self.precision]) + (context.digest if context else b"")
         return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES_V2).digest()
 
-    def _mismatch(self, header: fmt.Header) -> fmt.FingerprintMismatch:
+    def _mismatch(self, header) -> fmt.FingerprintMismatch:
         ours = f"{self.lm.name}, precision {self.precision}, {self.lm.settings.describe()}"
+        if header.version == fmt.LEAN_VERSION:
+            return self._lean_mismatch(header, ours)
         if header.version == fmt.COMPACT_VERSION:
             have = self.context.describe() if self.context else "no priming context"
             if header.primed:
@@ -147,6 +169,21 @@ class LMCodec:
         return fmt.FingerprintMismatch(
             f"message was coded with fingerprint {header.fingerprint.hex()}, this decoder has "
             f"{self.fingerprint.hex()} ({ours}): use the sender's model and settings")
+
+    def _lean_mismatch(self, header, ours) -> fmt.FingerprintMismatch:
+        # No flag says whether it was primed: try the contexts we know of.
+        have = self.context.describe() if self.context else "no priming context"
+        for ctx in [None, *builtin_contexts()]:
+            if self._fingerprint_for(ctx) == header.fingerprint:
+                if ctx is None:
+                    return fmt.FingerprintMismatch(
+                        f"message was coded without a priming context, this decoder has {have}")
+                return fmt.FingerprintMismatch(
+                    f"message was primed with the built-in context '{ctx.name}', but this "
+                    f"decoder has {have}: configure the receiver with context '{ctx.name}'")
+        return fmt.FingerprintMismatch(
+            f"message was coded with another model, settings or a priming context this receiver "
+            f"does not have; this decoder has {have} and {ours}")
 
     # -- streams --------------------------------------------------------------
     def primed_stream(self):
@@ -177,9 +214,11 @@ class LMCodec:
                 "split it (lm_zip does) or raise max_tokens")
         return text, text.encode("utf-8"), tokens
 
-    def code_tokens(self, stream, tokens, push_last=False, progress=None) -> tuple[bytes, float]:
-        """Range-code tokens after whatever `stream` has seen; (payload, model bits)."""
-        encoder = kernels.RangeEncoder(self.precision)
+    def code_tokens(self, stream, tokens, push_last=False, progress=None,
+                    encoder=None) -> tuple[bytes, float]:
+        """Range-code tokens after whatever `stream` has seen; (payload, model bits).
+        ``encoder``: one that already holds a lean header."""
+        encoder = encoder or kernels.RangeEncoder(self.precision)
         model_bits = 0.0
         for i, token in enumerate(tokens):
             logits = stream.logits()
@@ -192,22 +231,39 @@ class LMCodec:
                 progress(1)
         return encoder.finish(), model_bits
 
-    def decode_tokens(self, stream, payload, count, push_last=False, progress=None):
-        decoder = kernels.RangeDecoder(payload, self.precision)
-        tokens, model_bits = [], 0.0
-        for i in range(count):
+    def decode_tokens(self, stream, decoder, count, push_last=False, progress=None,
+                      bit_budget=None):
+        """Decode ``count`` tokens, or (count None, lean) tokens up to the
+        terminator, which is pushed but not returned. Raises PayloadError when
+        a terminated message runs past max_tokens or its bit budget."""
+        tokens, model_bits, spent = [], 0.0, 0.0
+        limit = count if count is not None else self.max_tokens + 1
+        for i in range(limit):
             logits = stream.logits()
             cdf, lse = kernels.logits_to_cdf_lse(logits, self.precision)
             token = int(decoder.decode_symbol(cdf))
-            tokens.append(token)
             model_bits += (lse - float(logits[token])) / LN2
-            if push_last or i + 1 < count:
+            final = i + 1 == count if count is not None else token == self.terminator
+            if push_last or not final:
                 stream.push(token)
             if progress is not None:
                 progress(1)
+            if count is None:
+                if final:
+                    return tokens, model_bits
+                spent += self.precision - math.log2(int(cdf[token + 1]) - int(cdf[token]))
+                if spent > bit_budget:
+                    raise PayloadError(
+                        f"tokens decoded so far need {spent:.0f} bits, more than the message "
+                        f"holds: payload corrupted", tokens, model_bits)
+            tokens.append(token)
+        if count is None:
+            raise PayloadError(f"no end of text within {self.max_tokens} tokens: payload corrupted",
+                               tokens, model_bits)
         return tokens, model_bits
 
     def make_header(self, raw: bytes, tokens: int, seq=None, depth=0) -> fmt.Header:
+        """Version 1/2 header."""
         flags = 0
         if self.version == fmt.COMPACT_VERSION:
             flags |= fmt.FLAG_PRIMED if self.context is not None else 0
@@ -216,29 +272,79 @@ class LMCodec:
         return fmt.Header(self.fingerprint, tokens, fmt.text_crc(raw, self.crc_bits), self.version,
                           flags, seq or 0, depth)
 
+    def lean_header(self, raw: bytes, tokens, kind: int, seq: int = 0) -> fmt.LeanHeader:
+        counted = self.terminator is None or self.terminator in tokens
+        return fmt.LeanHeader(
+            kind, fmt.text_crc(raw, fmt.LEAN_CRC_BITS),
+            self.fingerprint if kind != fmt.KIND_CONTINUATION else b"",
+            seq % fmt.LEAN_SEQ_MODULO if kind != fmt.KIND_SINGLE else 0,
+            len(tokens) if counted else None)
+
+    def code_message(self, stream, raw: bytes, tokens, seq=None, depth=0, keep=False,
+                     progress=None) -> tuple[bytes, float, int]:
+        """One message after whatever ``stream`` has seen: (message, model bits,
+        header bits). seq/depth: conversation position (None: stand-alone).
+        keep: leave the stream after the text and a separator, for the next
+        message of a conversation."""
+        if self.version != fmt.LEAN_VERSION:
+            payload, model_bits = self.code_tokens(stream, tokens, push_last=keep, progress=progress)
+            if keep:
+                self.push_separator(stream)
+            header = self.make_header(raw, len(tokens), seq=seq, depth=depth)
+            return fmt.pack(header, payload), model_bits, 8 * fmt.header_bytes(header)
+        if seq is None:
+            kind = fmt.KIND_SINGLE
+        else:
+            kind = fmt.KIND_KEYFRAME if depth == 0 else fmt.KIND_CONTINUATION
+        header = self.lean_header(raw, tokens, kind, seq or 0)
+        encoder = kernels.RangeEncoder(self.precision)
+        fmt.write_lean_header(encoder, self.precision, header)
+        symbols = list(tokens) if header.counted else [*tokens, self.terminator]
+        message, model_bits = self.code_tokens(stream, symbols, push_last=keep, progress=progress,
+                                               encoder=encoder)
+        if keep and header.counted:
+            self.push_separator(stream)
+        return message, model_bits, header.bits
+
     def encode(self, data, progress=None) -> EncodeResult:
         """Code text (str, or bytes that are UTF-8) into one stand-alone message."""
         start = time.perf_counter()
         text, raw, tokens = self.tokenize_checked(data)
         stream = self.primed_stream() if self.context is not None else self.lm.stream()
-        payload, model_bits = self.code_tokens(stream, tokens, progress=progress)
-        header = self.make_header(raw, len(tokens))
-        return EncodeResult(fmt.pack(header, payload), len(raw), len(tokens), model_bits,
-                            time.perf_counter() - start, 8 * fmt.header_bytes(header))
+        message, model_bits, header_bits = self.code_message(stream, raw, tokens, progress=progress)
+        return EncodeResult(message, len(raw), len(tokens), model_bits,
+                            time.perf_counter() - start, header_bits)
 
-    def check_header(self, message: bytes) -> tuple[fmt.Header, bytes]:
-        """Parse and validate a header; raises MessageFormatError / FingerprintMismatch."""
-        header, payload = fmt.unpack(message)
-        if header.version != self.version:
-            raise fmt.MessageFormatError(
-                f"message uses format version {header.version}, this decoder is set up for "
-                f"version {self.version} ({'compact/primed' if self.version == 2 else 'stand-alone'})")
-        if header.fingerprint != self.fingerprint or header.primed != (self.context is not None):
-            raise self._mismatch(header)
-        if header.tokens > self.max_tokens:
+    _FORMAT_NAMES = {fmt.VERSION: "stand-alone", fmt.COMPACT_VERSION: "compact/primed",
+                     fmt.LEAN_VERSION: "lean"}
+
+    def _version_error(self, version: int) -> fmt.MessageFormatError:
+        return fmt.MessageFormatError(
+            f"message uses format version {version}, this decoder is set up for version "
+            f"{self.version} ({self._FORMAT_NAMES[self.version]})")
+
+    def check_header(self, message: bytes):
+        """Parse and validate a header: (header, range decoder positioned at the
+        first token). Raises MessageFormatError / FingerprintMismatch."""
+        message = bytes(message)
+        if message and fmt.peek_version(message) == fmt.LEAN_VERSION:
+            if self.version != fmt.LEAN_VERSION:
+                raise self._version_error(fmt.LEAN_VERSION)
+            decoder = kernels.RangeDecoder(message, self.precision)
+            header = fmt.read_lean_header(decoder, self.precision)
+            if header.kind != fmt.KIND_CONTINUATION and header.fingerprint != self.fingerprint:
+                raise self._mismatch(header)
+        else:
+            header, payload = fmt.unpack(message)
+            if header.version != self.version:
+                raise self._version_error(header.version)
+            if header.fingerprint != self.fingerprint or header.primed != (self.context is not None):
+                raise self._mismatch(header)
+            decoder = kernels.RangeDecoder(payload, self.precision)
+        if header.tokens is not None and header.tokens > self.max_tokens:
             raise fmt.MessageFormatError(
                 f"header claims {header.tokens} tokens, above this decoder's limit of {self.max_tokens}")
-        return header, payload
+        return header, decoder
 
     def finish_decode(self, header, tokens, model_bits, start) -> DecodeResult:
         elapsed = time.perf_counter() - start
@@ -254,15 +360,34 @@ class LMCodec:
                                 f"CRC-{header.crc_bits} mismatch: payload corrupted", seq=seq)
         return DecodeResult(text, True, len(tokens), elapsed, model_bits, seq=seq)
 
+    def decode_message(self, stream, header, decoder, message_bytes: int, keep=False,
+                       progress=None, start=None) -> DecodeResult:
+        """The tokens of a checked message after whatever ``stream`` has seen.
+        keep: on success, leave the stream after the text and a separator."""
+        start = time.perf_counter() if start is None else start
+        try:
+            tokens, model_bits = self.decode_tokens(
+                stream, decoder, header.tokens, push_last=keep, progress=progress,
+                bit_budget=8 * message_bytes + LEAN_BIT_MARGIN)
+        except PayloadError as e:
+            error, tokens, model_bits = e.args
+            return DecodeResult(None, False, len(tokens), time.perf_counter() - start, model_bits,
+                                error, seq=header.seq if header.history else None)
+        result = self.finish_decode(header, tokens, model_bits, start)
+        # A terminated lean message already pushed its terminator, the separator.
+        if result.crc_ok and keep and header.tokens is not None:
+            self.push_separator(stream)
+        return result
+
     def decode(self, message: bytes, progress=None) -> DecodeResult:
         """Decode one stand-alone message. Header problems raise MessageFormatError;
         a payload that does not reproduce the CRC gives crc_ok=False and no text."""
         start = time.perf_counter()
-        header, payload = self.check_header(message)
+        header, decoder = self.check_header(message)
         if header.history:
             raise fmt.MessageFormatError(
                 "message was coded after earlier messages of a conversation: decode it with a "
                 "ConversationDecoder")
         stream = self.primed_stream() if self.context is not None else self.lm.stream()
-        tokens, model_bits = self.decode_tokens(stream, payload, header.tokens, progress=progress)
-        return self.finish_decode(header, tokens, model_bits, start)
+        return self.decode_message(stream, header, decoder, len(message), progress=progress,
+                                   start=start)
