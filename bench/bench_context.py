@@ -92,16 +92,27 @@ def run_mode(codec_factory, messages, mode, verify, conversation_period):
 def bench_set(name, messages, context, training, lm, verify, period, dict_size):
     from gnuradio.lmsscc.source import LMCodec
 
-    factories = {
-        "alone (compact header)": lambda: LMCodec(lm, compact=True),
-        "primed": lambda: LMCodec(lm, context=context),
-        "conversation": lambda: LMCodec(lm, context=context),
-    }
+    # (label, codec factory, mode, keyframe period). Version 2 = compact header,
+    # version 3 = lean (header fields range-coded, terminator instead of a count).
+    configs = [
+        ("alone (compact header)", lambda: LMCodec(lm, compact=True), "alone", None),
+        ("alone (lean header)", lambda: LMCodec(lm, lean=True), "alone", None),
+        ("primed", lambda: LMCodec(lm, context=context), "primed", None),
+        ("primed (lean header)", lambda: LMCodec(lm, context=context, lean=True), "primed", None),
+        (f"conversation (period {period})", lambda: LMCodec(lm, context=context), "conversation",
+         period),
+        (f"conversation (lean header, period {period})",
+         lambda: LMCodec(lm, context=context, lean=True), "conversation", period),
+    ]
+    if period != 16:
+        configs.append(("conversation (lean header, period 16)",
+                        lambda: LMCodec(lm, context=context, lean=True), "conversation", 16))
     rows = []
-    for mode, factory in factories.items():
-        mode_key = "conversation" if mode == "conversation" else mode
-        row = run_mode(factory, messages, mode_key, verify, period)
-        row["mode"] = mode
+    for label, factory, mode, conv_period in configs:
+        row = run_mode(factory, messages, mode, verify, conv_period)
+        row["mode"] = label
+        if conv_period:
+            row["keyframe_period"] = conv_period
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     # The stand-alone version-1 message has the same payload (same model, no

@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = REPO / ".cache" / "corpora"
-ANCHORS = REPO.parent / "shared" / "anchors" / "europarl_demo.txt"
-REFERENCE_ANCHOR_BITS = 2477  # Ren et al. 2025, GPT-2 + AC, no header/CRC (shared/anchors/README.md)
+ANCHORS = REPO / "bench" / "data" / "europarl_demo.txt"
+REFERENCE_ANCHOR_BITS = 2477  # Ren et al. 2025, GPT-2 + AC, no header/CRC (bench/data/README.md)
 
 UNICODE_CASES = [
     "",

@@ -65,8 +65,10 @@ class DropCounter:
     def __init__(self, logger):
         self.logger = logger
         self.reasons = Counter()
+        self.last = ""  # the last reason, in full
 
     def drop(self, reason: str) -> None:
+        self.last = reason
         # Numbers vary with the input (sizes, token counts): one kind regardless.
         key = re.sub(r"\d+", "N", reason.split(":")[0])[:80]
         if self.reasons[key] == 0:

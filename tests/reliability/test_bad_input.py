@@ -76,12 +76,9 @@ def check_drops(block, recorder, bad):
     assert len(recorder.lines) == len(stats["drop_reasons"]), recorder.lines  # once per kind
 
 
-def quiet(block, attr="drops"):
+def quiet(block):
     recorder = LogRecorder()
-    if attr == "drops":
-        block.drops.logger = recorder
-    else:
-        block.logger = recorder
+    block.drops.logger = recorder
     return recorder
 
 
@@ -236,7 +233,7 @@ def bits_pdu(bits, meta=None):
 
 def test_fec_encoder():
     enc = cb.fec_encoder("LDPC_N49_K24")
-    rec = quiet(enc, "logger")
+    rec = quiet(enc)
     bad = common_bad(cb.MAX_PDU_ITEMS, "u8")
     bad["values other than bits"] = bits_pdu([0, 1, 2, 1])
     out = run_block(enc, bad, bits_pdu(np.ones(24), UNKNOWN_META))
@@ -256,7 +253,7 @@ def good_llrs():
                          ids=["bp_decoder", "ecct_decoder"])
 def test_channel_decoders(make, good_llrs):
     dec = make()
-    rec = quiet(dec, "logger")
+    rec = quiet(dec)
     bad = common_bad(cb.MAX_PDU_ITEMS, "f32")
     nan, inf = good_llrs.copy(), good_llrs.copy()
     nan[3], inf[4] = np.nan, -np.inf

@@ -15,133 +15,81 @@ pmt.cons(metadata_dict, uniform_vector):
                      fec_frames and fec_unsatisfied_frames (frames whose output fails the syndrome)
 
 Bad input (not a PDU, wrong vector type, wrong length, more than MAX_PDU_ITEMS items, bits other
-than 0/1, NaN/Inf LLRs) is logged as an error with the reason (the first of each kind only) and
-DROPPED; the block keeps running. `dropped` counts such PDUs, `last_error` holds the last reason and
-`stats()` returns the counts by reason (handy in tests and for monitoring).
+than 0/1, NaN/Inf LLRs) is logged with the reason (the first of each kind only) and DROPPED; the
+block keeps running (the package's PduBlock plumbing, pdu_util.py). `dropped` counts such PDUs,
+`last_error` holds the last reason and `stats()` returns the counts by reason.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
-import pmt
 from gnuradio import gr
 
-from ..pdu_util import BadPdu
+from ..pdu_util import BadPdu, PduBlock
 from .bp import BPDecoder
 from .codes import load_code
 
-PORT = "pdus"
 # Largest PDU (items) any of these blocks accepts: ~85k codewords of LDPC_N49_K24.
 MAX_PDU_ITEMS = 1 << 22
 
 
-class _PduBlock(gr.basic_block):
-    """Common plumbing: ports, PDU unpacking, error logging."""
+class _ChannelBlock(PduBlock, gr.basic_block):
+    max_items = MAX_PDU_ITEMS
 
     def __init__(self, name: str):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
-        self.message_port_register_in(pmt.intern(PORT))
-        self.message_port_register_out(pmt.intern(PORT))
-        self.set_msg_handler(pmt.intern(PORT), self._on_pdu)
-        self.dropped = 0
-        self.processed = 0
-        self.last_error = ""
-        self.drop_reasons = {}
+        self._setup_pdu(name)
 
-    def _on_pdu(self, msg):
-        try:
-            meta, vec = self._unpack(msg)
-            out_meta, out_vec = self.process(meta, vec)
-        except BadPdu as exc:
-            self._reject(str(exc))
-            return
-        except Exception as exc:  # a decoder bug must not take the flowgraph down either
-            self._reject(f"internal error: {exc!r}")
-            return
-        self.processed += 1
-        self.message_port_pub(pmt.intern(PORT), pmt.cons(out_meta, out_vec))
+    @property
+    def dropped(self) -> int:
+        return self.drops.total
 
-    def _reject(self, reason: str):
-        self.dropped += 1
-        self.last_error = reason
-        kind = re.sub(r"\d+", "N", reason.split(":")[0])[:80]  # sizes vary: one kind
-        if kind not in self.drop_reasons:  # log the first of each kind, count the rest
-            self.logger.error(f"dropping PDU: {reason} (further drops of this kind are only counted)")
-        self.drop_reasons[kind] = self.drop_reasons.get(kind, 0) + 1
+    @property
+    def processed(self) -> int:
+        return self.pdus_out
+
+    @property
+    def last_error(self) -> str:
+        return self.drops.last
 
     def stats(self) -> dict:
-        return {"processed": self.processed, "dropped": self.dropped,
-                "drop_reasons": dict(self.drop_reasons)}
-
-    @staticmethod
-    def _unpack(msg):
-        if not pmt.is_pair(msg):
-            raise BadPdu("message is not a PDU (pmt pair of metadata dict and uniform vector)")
-        meta, vec = pmt.car(msg), pmt.cdr(msg)
-        if pmt.is_null(meta):
-            meta = pmt.make_dict()
-        if not pmt.is_dict(meta):
-            raise BadPdu("PDU metadata is not a dict")
-        if not pmt.is_uniform_vector(vec):
-            raise BadPdu("PDU payload is not a uniform vector")
-        if pmt.length(vec) > MAX_PDU_ITEMS:
-            raise BadPdu(f"PDU of {pmt.length(vec)} items exceeds the limit of {MAX_PDU_ITEMS}")
-        return meta, vec
-
-    def process(self, meta, vec):
-        raise NotImplementedError
+        return dict(PduBlock.stats(self), processed=self.pdus_out)
 
 
-def _meta_int(meta, key, default=None):
-    val = pmt.dict_ref(meta, pmt.intern(key), pmt.PMT_NIL)
-    return pmt.to_long(val) if pmt.is_integer(val) else default
-
-
-def _set(meta, key, value):
-    if isinstance(value, str):
-        return pmt.dict_add(meta, pmt.intern(key), pmt.intern(value))
-    return pmt.dict_add(meta, pmt.intern(key), pmt.from_long(int(value)))
-
-
-class fec_encoder(_PduBlock):  # noqa: N801  (GNU Radio block naming)
+class fec_encoder(_ChannelBlock):  # noqa: N801  (GNU Radio block naming)
     """Bits PDU -> codeword bits PDU for the linear code `code` (name or H file)."""
 
+    in_kind = "u8"
+
     def __init__(self, code: str = "LDPC_N49_K24"):
-        _PduBlock.__init__(self, "lmsscc_fec_encoder")
+        _ChannelBlock.__init__(self, "lmsscc_fec_encoder")
         self.code = load_code(code)
 
-    def process(self, meta, vec):
-        if not pmt.is_u8vector(vec):
-            raise BadPdu("fec_encoder expects a u8vector of bits")
-        bits = np.asarray(pmt.u8vector_elements(vec), dtype=np.uint8)
+    def process(self, meta, bits):
         if bits.size and bits.max() > 1:
             raise BadPdu("fec_encoder input must hold bits (0 or 1), one per byte")
         k = self.code.k
         pad = (-bits.size) % k
         frames = np.concatenate([bits, np.zeros(pad, np.uint8)]).reshape(-1, k)
         cw = self.code.encode(frames).reshape(-1)
-        for key, value in (("fec_code", self.code.name), ("fec_n", self.code.n), ("fec_k", k),
-                           ("fec_info_bits", bits.size), ("fec_pad_bits", pad)):
-            meta = _set(meta, key, value)
-        return meta, pmt.to_pmt(np.ascontiguousarray(cw, dtype=np.uint8))
+        meta.update(fec_code=self.code.name, fec_n=self.code.n, fec_k=k,
+                    fec_info_bits=int(bits.size), fec_pad_bits=int(pad))
+        return [(meta, cw.astype(np.uint8), "u8")]
 
 
-class _DecoderBlock(_PduBlock):
+class _DecoderBlock(_ChannelBlock):
     """LLR PDU -> info bits PDU around any object with decode(llr (B, n)) -> codeword bits (B, n)."""
 
+    in_kind = "f32"
+
     def __init__(self, name, code, decoder, label, strip_padding, llr_scale):
-        _PduBlock.__init__(self, name)
+        _ChannelBlock.__init__(self, name)
         self.code = code
         self.decoder = decoder
         self.label = label
         self.strip_padding = bool(strip_padding)
         self.llr_scale = float(llr_scale)
 
-    def process(self, meta, vec):
-        if not pmt.is_f32vector(vec):
-            raise BadPdu(f"{self.label} expects an f32vector of LLRs")
-        llr = np.asarray(pmt.f32vector_elements(vec), dtype=np.float32)
+    def process(self, meta, llr):
         n = self.code.n
         if llr.size == 0 or llr.size % n:
             raise BadPdu(f"{llr.size} LLRs is not a whole number of {n}-bit codewords")
@@ -151,13 +99,13 @@ class _DecoderBlock(_PduBlock):
         bits = self.decoder.decode(frames)
         unsatisfied = int((~self.code.is_codeword(bits)).sum())
         info = self.code.extract_info(bits).reshape(-1).astype(np.uint8)
-        pad = _meta_int(meta, "fec_pad_bits", 0)
+        pad = meta.get("fec_pad_bits", 0)
+        pad = pad if isinstance(pad, int) else 0
         if self.strip_padding and 0 < pad <= self.code.k:
             info = info[:-pad]
-        for key, value in (("fec_decoder", self.label), ("fec_frames", frames.shape[0]),
-                           ("fec_unsatisfied_frames", unsatisfied)):
-            meta = _set(meta, key, value)
-        return meta, pmt.to_pmt(np.ascontiguousarray(info, dtype=np.uint8))
+        meta.update(fec_decoder=self.label, fec_frames=int(frames.shape[0]),
+                    fec_unsatisfied_frames=unsatisfied)
+        return [(meta, info, "u8")]
 
 
 class ecct_decoder(_DecoderBlock):  # noqa: N801
