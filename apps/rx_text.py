@@ -35,7 +35,8 @@ def main(argv=None):
     from gnuradio.lmsscc.phy.radio import NoRadio, build_rx_stream
 
     rx = lb.link_rx_stream(args.model, args.code, args.decoder, args.context,
-                           conversation=args.conversation, chunk=args.chunk)
+                           header_format=args.header_format, conversation=args.conversation,
+                           chunk=args.chunk)
     try:
         tb, collector = build_rx_stream(args.device, rx, args.zmq_address, args=args.args,
                                         freq=args.freq, rate=args.rate, gain=args.gain)

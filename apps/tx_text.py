@@ -20,6 +20,8 @@ def add_common(p):
     p.add_argument("--model", default="default", help="'default', a .gguf file or a local HF folder")
     p.add_argument("--context", default="none", help="priming context: none, europarl, news, radio or a file")
     p.add_argument("--conversation", action="store_true", help="code each message after the earlier ones")
+    p.add_argument("--header-format", default="standard", choices=["standard", "compact", "lean"],
+                   help="LM message format (docs/message_format.md); both ends must agree")
     p.add_argument("--code", default="LDPC_N49_K24", help="channel code (see docs/channel_coding.md)")
     p.add_argument("--zmq-address", default="tcp://127.0.0.1:5555", help="ZMQ endpoint (localhost by default)")
     p.add_argument("--args", default="", help="SDR device arguments")
@@ -69,7 +71,8 @@ def run_loopback(args, texts):
 
     fading = "none" if args.channel == "awgn" else args.fading
     link = LoopbackLink(args.model, args.code, args.modulation, args.decoder, args.snr, fading,
-                        args.freq_offset, args.timing_offset, args.seed, args.context, args.conversation)
+                        args.freq_offset, args.timing_offset, args.seed, args.context, args.conversation,
+                        args.header_format)
     ok = 0
     try:
         for text in texts:
@@ -111,7 +114,8 @@ def run_stream_tx(args, texts):
     from gnuradio.lmsscc.phy.radio import NoRadio, build_tx_stream
 
     tx = lb.link_tx(args.model, args.code, args.modulation, args.context,
-                    conversation=args.conversation, tail_zeros=4096 if args.device == "zmq" else 0)
+                    header_format=args.header_format, conversation=args.conversation,
+                    tail_zeros=4096 if args.device == "zmq" else 0)
     try:
         tb = build_tx_stream(args.device, tx, args.zmq_address, args=args.args, freq=args.freq,
                              rate=args.rate, gain=args.gain)

@@ -202,40 +202,52 @@ def main():
     p.add_argument("--json", default="bench/out/source.json")
     p.add_argument("--plot", default="docs/source_compression.png")
     p.add_argument("--skip-lm", action="store_true", help="kernels only")
+    p.add_argument("--skip-kernels", action="store_true", help="LM coding only")
+    p.add_argument("--engine", default="hf", choices=["hf", "native"])
+    p.add_argument("--header", default="standard", choices=["standard", "compact", "lean"],
+                   help="message format: version 1, 2 or 3 (docs/message_format.md)")
+    p.add_argument("--sets", nargs="+", default=["alice", "news", "unicode", "europarl"],
+                   choices=["alice", "news", "unicode", "europarl"])
     args = p.parse_args()
 
     import constriction
     from gnuradio import lmsscc
-    from gnuradio.lmsscc.source import LMCodec, load_model
+    from gnuradio.lmsscc.source import LMCodec, NumericSettings, load_model
     from gnuradio.lmsscc.source import baselines, lmzip
 
     alice_full = (CORPORA / "alice29.txt").read_text(encoding="utf-8")
-    results = {"command": " ".join(sys.argv), "kernels": bench_kernels(lmsscc, constriction, alice_full)}
-    print(json.dumps(results["kernels"], indent=1))
+    results = {"command": " ".join(sys.argv)}
+    if not args.skip_kernels:
+        results["kernels"] = bench_kernels(lmsscc, constriction, alice_full)
+        print(json.dumps(results["kernels"], indent=1))
     if not args.skip_lm:
         t = time.perf_counter()
-        lm = load_model(args.model)
-        results["model"] = {"name": lm.name, "load_s": round(time.perf_counter() - t, 1)}
-        codec = LMCodec(lm)
+        lm = load_model(args.model, NumericSettings(engine=args.engine))
+        results["model"] = {"name": lm.name, "engine": args.engine,
+                            "load_s": round(time.perf_counter() - t, 1)}
+        results["header_format"] = args.header
+        codec = LMCodec(lm, compact=args.header == "compact", lean=args.header == "lean")
         alice = alice_full[: args.alice_chars]
         chunks = lmzip.split_text(alice)
         sentences = news_sentences(args.sentences)
         anchors = ANCHORS.read_text(encoding="utf-8").splitlines() if ANCHORS.exists() else []
-        sets = [("alice29 16 KB (4 KB chunks)", chunks),
-                (f"{len(sentences)} news sentences, each alone", sentences),
-                ("Unicode / empty / 1 char", UNICODE_CASES)]
-        if anchors:
-            sets.append((f"{len(anchors)} Europarl demo sentences, each alone", anchors))
+        sets = [("alice29 16 KB (4 KB chunks)", chunks, "alice"),
+                (f"{len(sentences)} news sentences, each alone", sentences, "news"),
+                ("Unicode / empty / 1 char", UNICODE_CASES, "unicode"),
+                (f"{len(anchors)} Europarl demo sentences, each alone", anchors, "europarl")]
+        sets = [(name, texts) for name, texts, key in sets if key in args.sets and texts]
         summaries = []
         for name, texts in sets:
             records = code_all(codec, texts, name)
             s = summarize(name, texts, records, baselines)
             summaries.append(s)
             print(json.dumps(s, indent=1))
-        if anchors:
-            summaries[-1]["reference_gpt2_ac_bits_no_header"] = REFERENCE_ANCHOR_BITS
+        for s in summaries:
+            if "Europarl" in s["name"]:
+                s["reference_gpt2_ac_bits_no_header"] = REFERENCE_ANCHOR_BITS
         results["sets"] = summaries
-        plot([s for s in summaries if "Unicode" not in s["name"]], REPO / args.plot)
+        if args.plot:
+            plot([s for s in summaries if "Unicode" not in s["name"]], REPO / args.plot)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=1))
     print(f"wrote {args.json}", file=sys.stderr)
