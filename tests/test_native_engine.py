@@ -213,6 +213,23 @@ def test_primed_fork_and_batched_decode(lm1):
     assert [r.text for r in batched] == texts
 
 
+def test_lean_messages_batched_and_prefilled(lm1):
+    """Lean (version 3) messages end at a model-coded terminator, so batched
+    decoding streams stop at different steps; the prefill encoder must give
+    the very same bytes (it computes the terminator's logits too)."""
+    from gnuradio.lmsscc.source import load_context
+    from gnuradio.lmsscc.source.native_engine import encode_prefilled
+
+    lean = LMCodec(lm1, lean=True)
+    messages = [lean.encode(t).message for t in TEXTS]
+    assert [encode_prefilled(lambda m: LMCodec(m, lean=True), lm1, t).message
+            for t in TEXTS] == messages
+    batched = decode_batch(lambda m: LMCodec(m, lean=True), lm1, messages)
+    assert [r.text for r in batched] == TEXTS
+    with pytest.raises(ValueError, match="priming context"):
+        encode_prefilled(lambda m: LMCodec(m, context=load_context("news")), lm1, TEXTS[0])
+
+
 def test_link_receiver_decodes_several_bursts_in_one_batch(lm1, monkeypatch):
     """A capture holding several bursts: the receiver LM-decodes their messages
     together in batched engine steps, with the same texts."""

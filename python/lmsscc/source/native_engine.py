@@ -450,8 +450,9 @@ class _PrefillLM(_OneStreamLM):
 
     def tokenize(self, text):
         ids = self._lm.tokenize(text)
-        self._prefilled = (self._lm.sequence_logits(ids, self._chunk) if ids else
-                           np.zeros((1, self.vocab_size), np.float32), ids)
+        # One row more than the text: the successor of its last token, which a
+        # lean message needs for its terminator (the appended 0 is never read).
+        self._prefilled = (self._lm.sequence_logits([*ids, 0], self._chunk), ids)
         return ids
 
     def stream(self):
@@ -467,4 +468,8 @@ def encode_prefilled(codec_factory, lm: NativeLanguageModel, text, chunk: int = 
     positions per engine step: the same message as ``codec_factory(lm).encode``
     (the engine's multi-token steps are bit-identical to single steps), several
     times faster because each weight read serves many positions."""
-    return codec_factory(_PrefillLM(lm, chunk)).encode(text)
+    codec = codec_factory(_PrefillLM(lm, chunk))
+    if getattr(codec, "context", None) is not None:
+        raise ValueError("prefilled encoding replays the text's own logits only: use a codec "
+                         "without a priming context (or encode_batch)")
+    return codec.encode(text)
