@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
@@ -128,6 +129,42 @@ def bench_set(name, messages, context, training, lm, verify, period, dict_size):
             "keyframe_period": period, "lm": rows, "zstd": z}
 
 
+def plot(results, path):
+    """Bits per character of every mode, side by side with zstd, per set."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets = results["sets"]
+    fig, axes = plt.subplots(1, len(sets), figsize=(5.2 * len(sets), 5.5), squeeze=False)
+    for ax, s in zip(axes[0], sets):
+        rows = [(r["mode"], r["coded_bits"]) for r in s["lm"]]
+        rows += [(k, v) for k, v in s["zstd"].items() if k.startswith("zstd")]
+        labels = [m for m, _ in rows]
+        values = [b / s["chars"] for _, b in rows]
+        colors = ["tab:blue" if "lean" in m else "tab:gray" if m.startswith("zstd") else "tab:cyan"
+                  for m in labels]
+        y = np.arange(len(rows))
+        ax.barh(y, values, color=colors)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlim(0, max(values) * 1.15)
+        ax.set_xlabel("coded bits per character, every header bit counted")
+        ax.set_title(s["set"], fontsize=9)
+        ref = s.get("reference_gpt2_ac_bits_no_header")
+        if ref:
+            ax.axvline(ref / s["chars"], color="tab:red", ls="--", lw=1)
+            ax.text(ref / s["chars"], -0.6, " reference system (GPT-2 + AC, no header)",
+                    color="tab:red", fontsize=7, va="bottom")
+        for yi, v in zip(y, values):
+            ax.text(v, yi, f" {v:.2f}", va="center", fontsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle("LM coding of short messages: alone, primed, conversation (dark blue: lean header)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="default")
@@ -138,7 +175,12 @@ def main():
     p.add_argument("--period", type=int, default=8, help="conversation keyframe period")
     p.add_argument("--sets", nargs="+", default=["europarl", "news", "alice"])
     p.add_argument("--json", default="bench/out/context.json")
+    p.add_argument("--plot", default="docs/context_coding.png", help="'' for none")
+    p.add_argument("--replot", metavar="JSON", help="only redraw the plot from a saved run")
     args = p.parse_args()
+    if args.replot:
+        plot(json.loads(Path(args.replot).read_text()), REPO / args.plot)
+        return
 
     from gnuradio.lmsscc.source import LMCodec, NumericSettings, PrimingContext, load_context, load_model
 
@@ -175,6 +217,8 @@ def main():
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
+    if args.plot:
+        plot(results, REPO / args.plot)
 
 
 if __name__ == "__main__":
