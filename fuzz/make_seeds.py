@@ -36,11 +36,25 @@ def message_seeds():
     return [v1, v2]
 
 
+def lean_seeds():
+    """Version-3 headers (range-coded), prefixed with the precision byte."""
+    headers = [(24, fmt.LeanHeader(fmt.KIND_SINGLE, 0xBEEF, b"\x07")),
+               (24, fmt.LeanHeader(fmt.KIND_CONTINUATION, 0x1234, seq=9)),
+               (16, fmt.LeanHeader(fmt.KIND_KEYFRAME, 0x0F0F, b"\xfe", seq=15, tokens=1000))]
+    out = []
+    for precision, header in headers:
+        enc = k.RangeEncoder(precision)
+        fmt.write_lean_header(enc, precision, header)
+        out.append(bytes([precision - 1]) + bytes(enc.finish()) + b"\x5a\xa5")
+    return out
+
+
 def parser_seeds():
     """Target byte 0 selects the parser (see fuzz_parsers.py)."""
     seeds = [bytes([0]) + m for m in message_seeds()]
     seeds.append(bytes([1]) + frame.build_frame(message_seeds()[0], 513))
     seeds.append(bytes([2]) + np.packbits(frame.phy_header_bits("qpsk", 77)).tobytes())
+    seeds += [bytes([4]) + m for m in lean_seeds()]
     return seeds
 
 
