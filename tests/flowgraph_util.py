@@ -1,12 +1,22 @@
 """Run message-only flowgraphs in tests: they never end by themselves, so
 start, post PDUs, wait for the expected outputs (with a timeout), stop."""
 
+import os
+import re
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import pmt
 from gnuradio import blocks, gr
 
 from gnuradio.lmsscc.pdu_util import PDU_PORT
+
+from testutil import installed_grc_dir
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def run_message_chain(chain, messages, expect, timeout=60.0):
@@ -37,3 +47,52 @@ def pdu_text(msg):
 
 def pdu_meta(msg):
     return pmt.to_python(pmt.car(msg))
+
+
+def compile_example(name, outdir):
+    """grcc examples/NAME.grc into outdir with the installed block YAMLs; the script's path."""
+    env = dict(os.environ, GRC_BLOCKS_PATH=str(installed_grc_dir()))
+    r = subprocess.run([sys.executable, "/usr/bin/grcc", "-o", str(outdir),
+                        str(REPO / "examples" / f"{name}.grc")],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stdout
+    return outdir / f"{name}.py"
+
+
+class Flowgraph:
+    """A generated flowgraph script running headless; its output collected."""
+
+    def __init__(self, script, *args):
+        self.proc = subprocess.Popen([sys.executable, str(script), *map(str, args)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(iter(self.proc.stdout.readline, "")),
+                                       daemon=True)
+        self.reader.start()
+
+    @property
+    def output(self):
+        return "".join(self.lines)
+
+    def wait_for(self, text, timeout=180):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and text not in self.output:
+            time.sleep(0.5)
+        return text in self.output
+
+    def stop(self):
+        """Press Enter (the generated scripts wait for it), then collect."""
+        try:
+            self.proc.stdin.write("\n")
+            self.proc.stdin.flush()
+            self.proc.wait(timeout=60)
+        finally:
+            self.proc.kill()
+        self.reader.join(timeout=10)
+        return self.output
+
+
+def printed_payloads(out):
+    """message_debug prints payloads as hex dumps: "0000: 48 65 6c ..."."""
+    return bytes(int(h, 16) for line in re.findall(r"^[0-9a-f]{4}: ((?:[0-9a-f]{2} )+)", out, re.M)
+                 for h in line.split())

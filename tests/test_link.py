@@ -3,7 +3,6 @@
 
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -16,6 +15,7 @@ from gnuradio.lmsscc.phy import frame as fr
 from gnuradio.lmsscc.phy.modulation import MODULATIONS, constellation, demodulate_llr, modulate
 from gnuradio.lmsscc.phy.radio import LoopbackLink
 
+from flowgraph_util import Flowgraph, compile_example, printed_payloads
 from testutil import APPS, run_app
 
 
@@ -184,75 +184,21 @@ def test_hardware_modes_without_radio_fail_with_one_line(device, tiny_dir):
     assert "Traceback" not in r.stderr
 
 
-def _compile_example(name, outdir):
-    import os
-
-    from testutil import installed_grc_dir
-
-    env = dict(os.environ, GRC_BLOCKS_PATH=str(installed_grc_dir()))
-    r = subprocess.run([sys.executable, "/usr/bin/grcc", "-o", str(outdir),
-                        str(APPS.parent / "examples" / f"{name}.grc")],
-                       capture_output=True, text=True, env=env, timeout=120)
-    assert r.returncode == 0, r.stdout
-    return outdir / f"{name}.py"
-
-
-class _Flowgraph:
-    """A generated flowgraph script running headless; its output collected."""
-
-    def __init__(self, script, *args):
-        self.proc = subprocess.Popen([sys.executable, str(script), *map(str, args)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        self.reader = threading.Thread(target=lambda: self.lines.extend(iter(self.proc.stdout.readline, "")),
-                                       daemon=True)
-        self.reader.start()
-
-    @property
-    def output(self):
-        return "".join(self.lines)
-
-    def wait_for(self, text, timeout=180):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and text not in self.output:
-            time.sleep(0.5)
-        return text in self.output
-
-    def stop(self):
-        """Press Enter (the generated scripts wait for it), then collect."""
-        try:
-            self.proc.stdin.write("\n")
-            self.proc.stdin.flush()
-            self.proc.wait(timeout=60)
-        finally:
-            self.proc.kill()
-        self.reader.join(timeout=10)
-        return self.output
-
-
-def _printed_payloads(out):
-    """message_debug prints payloads as hex dumps: "0000: 48 65 6c ..."."""
-    import re
-
-    return bytes(int(h, 16) for line in re.findall(r"^[0-9a-f]{4}: ((?:[0-9a-f]{2} )+)", out, re.M)
-                 for h in line.split())
-
-
 @pytest.mark.parametrize("name,esn0", [("link_loopback_awgn", 10), ("link_loopback_rayleigh", 25)])
 def test_loopback_examples_run_headless(name, esn0, tiny_dir, tmp_path):
-    fg = _Flowgraph(_compile_example(name, tmp_path), "--model", tiny_dir, "--esn0", esn0)
+    fg = Flowgraph(compile_example(name, tmp_path), "--model", tiny_dir, "--esn0", esn0)
     # The strobe fires at start-up and every 5 s (generous waits: loaded CI machines).
     fg.wait_for("(crc_ok . #t)")
     time.sleep(3)
     out = fg.stop()
     assert "(crc_ok . #t)" in out, out[-2000:]
-    assert b"this text crossed a noisy channel" in _printed_payloads(out)
+    assert b"this text crossed a noisy channel" in printed_payloads(out)
 
 
 def test_zmq_examples_run_headless(tiny_dir, tmp_path):
     address = f"tcp://127.0.0.1:{5900 + (int(time.time()) % 90)}"
-    rx = _Flowgraph(_compile_example("link_zmq_rx", tmp_path), "--model", tiny_dir, "--address", address)
-    tx = _Flowgraph(_compile_example("link_zmq_tx", tmp_path), "--model", tiny_dir, "--address", address)
+    rx = Flowgraph(compile_example("link_zmq_rx", tmp_path), "--model", tiny_dir, "--address", address)
+    tx = Flowgraph(compile_example("link_zmq_tx", tmp_path), "--model", tiny_dir, "--address", address)
     try:
         rx.wait_for("(crc_ok . #t)", timeout=240)
         time.sleep(3)
@@ -260,4 +206,4 @@ def test_zmq_examples_run_headless(tiny_dir, tmp_path):
         tx.stop()
         out = rx.stop()
     assert "(crc_ok . #t)" in out, out[-2000:]
-    assert b"this text crossed a noisy channel" in _printed_payloads(out)
+    assert b"this text crossed a noisy channel" in printed_payloads(out)

@@ -5,15 +5,16 @@ jscc_mapper:   u8 PDU of UTF-8 text -> c32 PDU of the model's fixed number of co
                channel_uses, input_chars, tokens.
 jscc_demapper: c32 PDU of received symbols (AWGN, or fading already equalised) -> u8 PDU of text.
 
-For a tagged stream, put pdu.pdu_to_tagged_stream after the mapper and pdu.tagged_stream_to_pdu
-before the demapper. Malformed PDUs (wrong vector type, wrong length, NaN, text the model cannot
+Tagged-stream forms (hierarchical blocks): jscc_mapper_ts (text PDU in -> complex stream out, each
+sentence a tagged packet: length tag 'packet_len', the PDU's metadata as tags at its start) and
+jscc_demapper_ts (tagged complex stream in -> text PDU out). Malformed PDUs (wrong vector type, wrong length, NaN, text the model cannot
 carry) are logged once per kind, counted in stats() and dropped; the flowgraph keeps running.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from gnuradio import gr
+from gnuradio import gr, pdu
 
 from ..pdu_util import PduBlock
 from .codec import JSCCCodec
@@ -57,6 +58,42 @@ class jscc_demapper(_JSCCBlock):
         text = self.codec.decode(data)
         meta.update(channel_uses=int(data.size))
         return [(meta, np.frombuffer(text.encode("utf-8"), dtype=np.uint8), "u8")]
+
+
+class jscc_mapper_ts(gr.hier_block2):
+    """Text PDU (message port 'pdus') -> tagged stream of complex symbols: the
+    mapper followed by pdu_to_tagged_stream, one tagged packet per sentence."""
+
+    def __init__(self, weights="default", threads=1, length_tag="packet_len"):
+        gr.hier_block2.__init__(self, "jscc_mapper_ts", gr.io_signature(0, 0, 0),
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex))
+        self.message_port_register_hier_in("pdus")
+        self.mapper = jscc_mapper(weights, threads)
+        self.to_stream = pdu.pdu_to_tagged_stream(gr.types.complex_t, length_tag)
+        self.msg_connect(self, "pdus", self.mapper, "pdus")
+        self.msg_connect(self.mapper, "pdus", self.to_stream, "pdus")
+        self.connect(self.to_stream, self)
+
+    def stats(self) -> dict:
+        return self.mapper.stats()
+
+
+class jscc_demapper_ts(gr.hier_block2):
+    """Tagged stream of received complex symbols (one packet per sentence,
+    length tag 'packet_len') -> text PDU on message port 'pdus'."""
+
+    def __init__(self, weights="default", threads=1, length_tag="packet_len"):
+        gr.hier_block2.__init__(self, "jscc_demapper_ts",
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex), gr.io_signature(0, 0, 0))
+        self.message_port_register_hier_out("pdus")
+        self.to_pdu = pdu.tagged_stream_to_pdu(gr.types.complex_t, length_tag)
+        self.demapper = jscc_demapper(weights, threads)
+        self.connect(self, self.to_pdu)
+        self.msg_connect(self.to_pdu, "pdus", self.demapper, "pdus")
+        self.msg_connect(self.demapper, "pdus", self, "pdus")
+
+    def stats(self) -> dict:
+        return self.demapper.stats()
 
 
 class jscc_channel(PduBlock, gr.basic_block):
