@@ -113,11 +113,12 @@ def run_stream_tx(args, texts):
     from gnuradio.lmsscc.phy import blocks as lb
     from gnuradio.lmsscc.phy.radio import NoRadio, build_tx_stream
 
-    tx = lb.link_tx(args.model, args.code, args.modulation, args.context,
-                    header_format=args.header_format, conversation=args.conversation,
-                    tail_zeros=4096 if args.device == "zmq" else 0)
+    tx_stream = lb.link_tx_stream(args.model, args.code, args.modulation, args.context,
+                                  header_format=args.header_format, conversation=args.conversation,
+                                  tail_zeros=4096 if args.device == "zmq" else 0)
+    tx = tx_stream.tx
     try:
-        tb = build_tx_stream(args.device, tx, args.zmq_address, args=args.args, freq=args.freq,
+        tb = build_tx_stream(args.device, tx_stream, args.zmq_address, args=args.args, freq=args.freq,
                              rate=args.rate, gain=args.gain)
     except NoRadio as e:
         sys.exit(f"tx_text: {e}")

@@ -6,6 +6,7 @@ import sys
 import time
 
 import numpy as np
+import pmt
 import pytest
 from gnuradio import blocks, digital, gr
 
@@ -115,6 +116,44 @@ def test_lean_conversation_over_the_link(tiny_lm):
             link.close()
         assert [data.decode() for _, data in results] == texts
     assert sizes["lean"] < sizes["standard"]
+
+
+def test_stream_hier_blocks_loopback(tiny_lm):
+    """link_tx_stream (text PDU -> tagged complex stream) -> AWGN added on the
+    stream -> link_rx_stream (stream -> text PDU): the hierarchical TX/RX pair
+    an SDR flowgraph uses, without the SDR."""
+    from gnuradio import analog
+
+    from gnuradio.lmsscc.pdu_util import make_pdu
+    from gnuradio.lmsscc.phy import blocks as lb
+
+    texts = [f"Stream message {i}, over a noisy complex stream." for i in range(3)]
+    tx = lb.link_tx_stream(model=tiny_lm, tail_zeros=4096)
+    rx = lb.link_rx_stream(model=tiny_lm, chunk=4096)
+    src = gr.basic_block("pdu_source", None, None)
+    src.message_port_register_out(pmt.intern("pdus"))
+    add, noise = blocks.add_cc(), analog.noise_source_c(analog.GR_GAUSSIAN, 0.2, 7)
+    sink = blocks.message_debug()
+    tb = gr.top_block()
+    tb.msg_connect(src, "pdus", tx, "pdus")
+    tb.connect(tx, (add, 0))
+    tb.connect(noise, (add, 1))
+    tb.connect(add, rx)
+    tb.msg_connect(rx, "pdus", sink, "store")
+    tb.start()
+    try:
+        for t in texts:
+            src.message_port_pub(pmt.intern("pdus"), make_pdu({}, bytearray(t.encode()), "u8"))
+        deadline = time.monotonic() + 60
+        while sink.num_messages() < len(texts) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        tb.stop()
+        tb.wait()
+    got = [bytes(pmt.u8vector_elements(pmt.cdr(sink.get_message(i)))).decode()
+           for i in range(sink.num_messages())]
+    assert got == texts
+    assert tx.stats()["sent"] == len(texts) and rx.stats()["failed"] == 0
 
 
 def test_very_low_snr_never_returns_wrong_text(tiny_lm):

@@ -76,6 +76,37 @@ class link_tx(PduBlock, gr.basic_block):
         return dict(PduBlock.stats(self), sent=self.pdus_out)
 
 
+# A burst leaves pdu_to_tagged_stream in one piece: its output buffer must hold
+# the longest burst (about 64k symbols, a ~4 kB message in BPSK).
+MAX_BURST_ITEMS = 1 << 18
+
+
+class link_tx_stream(gr.hier_block2):
+    """The TX hierarchical block for stream sinks (SDR, ZMQ, file): text PDU on
+    message port 'pdus' -> complex stream, one burst per message tagged with
+    its length ('packet_len'), the PDU's metadata as tags at its first sample.
+    link_tx followed by pdu_to_tagged_stream; ``self.tx`` is the link_tx."""
+
+    def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
+                 header_format="standard", conversation=False, keyframe_period=8, tail_zeros=0,
+                 length_tag="packet_len"):
+        from gnuradio import pdu
+
+        gr.hier_block2.__init__(self, "link_tx_stream", gr.io_signature(0, 0, 0),
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex))
+        self.message_port_register_hier_in("pdus")
+        self.tx = link_tx(model, code, modulation, context, header_format, conversation,
+                          keyframe_period, tail_zeros)
+        self.to_stream = pdu.pdu_to_tagged_stream(gr.types.complex_t, length_tag)
+        self.to_stream.set_min_output_buffer(MAX_BURST_ITEMS)
+        self.msg_connect(self, "pdus", self.tx, "pdus")
+        self.msg_connect(self.tx, "pdus", self.to_stream, "pdus")
+        self.connect(self.to_stream, self)
+
+    def stats(self):
+        return self.tx.stats()
+
+
 class _ReceiverMixin:
     """What link_rx and link_rx_stream share: the receiver and its reports."""
 

@@ -15,8 +15,7 @@ from ..pdu_util import PDU_PORT, make_pdu
 from . import blocks as lb
 
 DEVICES = ("loopback", "zmq", "uhd", "hackrf", "soapy")
-DEFAULT_ZMQ = "tcp://127.0.0.1:5555"
-MAX_BURST_ITEMS = 1 << 18  # samples: about 64k symbols, a ~4 kB message in BPSK  # localhost unless the user names an address
+DEFAULT_ZMQ = "tcp://127.0.0.1:5555"  # localhost unless the user names an address
 
 
 class NoRadio(RuntimeError):
@@ -110,22 +109,16 @@ class LoopbackLink:
         self.tb.wait()
 
 
-def build_tx_stream(device, link_tx_block, zmq_address=DEFAULT_ZMQ, **radio):
-    """Flowgraph: link_tx -> pdu_to_tagged_stream -> ZMQ PUB or an SDR sink."""
-    from gnuradio import pdu
-
+def build_tx_stream(device, tx_stream, zmq_address=DEFAULT_ZMQ, **radio):
+    """Flowgraph: link_tx_stream (text PDUs in, tagged bursts out) -> ZMQ PUB or an SDR sink."""
     tb = gr.top_block("lmsscc tx")
-    to_stream = pdu.pdu_to_tagged_stream(gr.types.complex_t, "packet_len")
-    # A whole burst must fit the output buffer (the block emits it at once).
-    to_stream.set_min_output_buffer(MAX_BURST_ITEMS)
-    tb.msg_connect(link_tx_block, "pdus", to_stream, "pdus")
     if device == "zmq":
         from gnuradio import zeromq
 
         sink = zeromq.pub_sink(gr.sizeof_gr_complex, 1, zmq_address, 100, False, -1)
     else:
         sink = radio_sink(device, **radio)
-    tb.connect(to_stream, sink)
+    tb.connect(tx_stream, sink)
     return tb
 
 
