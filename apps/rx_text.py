@@ -36,7 +36,7 @@ def main(argv=None):
 
     rx = lb.link_rx_stream(args.model, args.code, args.decoder, args.context,
                            header_format=args.header_format, conversation=args.conversation,
-                           chunk=args.chunk)
+                           chunk=args.chunk, engine=args.engine)
     try:
         tb, collector = build_rx_stream(args.device, rx, args.zmq_address, args=args.args,
                                         freq=args.freq, rate=args.rate, gain=args.gain)

@@ -20,6 +20,8 @@ def add_common(p):
     p.add_argument("--model", default="default", help="'default', a .gguf file or a local HF folder")
     p.add_argument("--context", default="none", help="priming context: none, europarl, news, radio or a file")
     p.add_argument("--conversation", action="store_true", help="code each message after the earlier ones")
+    p.add_argument("--engine", default="hf", choices=["hf", "native"],
+                   help="LM engine (docs/engine.md): native is ~8x faster; both ends must agree")
     p.add_argument("--header-format", default="standard", choices=["standard", "compact", "lean"],
                    help="LM message format (docs/message_format.md); both ends must agree")
     p.add_argument("--code", default="LDPC_N49_K24", help="channel code (see docs/channel_coding.md)")
@@ -72,7 +74,7 @@ def run_loopback(args, texts):
     fading = "none" if args.channel == "awgn" else args.fading
     link = LoopbackLink(args.model, args.code, args.modulation, args.decoder, args.snr, fading,
                         args.freq_offset, args.timing_offset, args.seed, args.context, args.conversation,
-                        args.header_format)
+                        args.header_format, args.engine)
     ok = 0
     try:
         for text in texts:
@@ -115,7 +117,7 @@ def run_stream_tx(args, texts):
 
     tx_stream = lb.link_tx_stream(args.model, args.code, args.modulation, args.context,
                                   header_format=args.header_format, conversation=args.conversation,
-                                  tail_zeros=4096 if args.device == "zmq" else 0)
+                                  tail_zeros=4096 if args.device == "zmq" else 0, engine=args.engine)
     tx = tx_stream.tx
     try:
         tb = build_tx_stream(args.device, tx_stream, args.zmq_address, args=args.args, freq=args.freq,

@@ -38,8 +38,9 @@ MAX_BURST_SAMPLES = 1 << 22
 LINK_MAX_TOKENS = 1024
 
 
-def _codec(model, context, header_format, conversation):
-    return make_codec(model, 24, 1, LINK_MAX_TOKENS, context, header_format, bool(conversation))
+def _codec(model, context, header_format, conversation, engine):
+    return make_codec(model, 24, 1, LINK_MAX_TOKENS, context, header_format, bool(conversation),
+                      engine)
 
 
 class link_tx(PduBlock, gr.basic_block):
@@ -47,7 +48,7 @@ class link_tx(PduBlock, gr.basic_block):
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
                  header_format="standard", conversation=False, keyframe_period=8, tail_zeros=0,
-                 attach_truth=False):
+                 attach_truth=False, engine="hf"):
         gr.basic_block.__init__(self, name="link_tx", in_sig=None, out_sig=None)
         self._setup_pdu("link_tx")
         # Silence after each burst: lets a stream receiver see the burst's end
@@ -56,7 +57,7 @@ class link_tx(PduBlock, gr.basic_block):
         # Simulation only: the sent payload bits ride along in the metadata so
         # the receiver can report the true channel and decoded BER.
         self.attach_truth = bool(attach_truth)
-        codec = _codec(model, context, header_format, conversation)
+        codec = _codec(model, context, header_format, conversation, engine)
         self.tx = Transmitter(codec, LinkConfig(code=code, modulation=modulation))
         if conversation:
             self.tx.codec = ConversationEncoder(codec, int(keyframe_period))
@@ -89,14 +90,14 @@ class link_tx_stream(gr.hier_block2):
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
                  header_format="standard", conversation=False, keyframe_period=8, tail_zeros=0,
-                 length_tag="packet_len"):
+                 length_tag="packet_len", engine="hf"):
         from gnuradio import pdu
 
         gr.hier_block2.__init__(self, "link_tx_stream", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         self.message_port_register_hier_in("pdus")
         self.tx = link_tx(model, code, modulation, context, header_format, conversation,
-                          keyframe_period, tail_zeros)
+                          keyframe_period, tail_zeros, engine=engine)
         self.to_stream = pdu.pdu_to_tagged_stream(gr.types.complex_t, length_tag)
         self.to_stream.set_min_output_buffer(MAX_BURST_ITEMS)
         self.msg_connect(self, "pdus", self.tx, "pdus")
@@ -110,8 +111,8 @@ class link_tx_stream(gr.hier_block2):
 class _ReceiverMixin:
     """What link_rx and link_rx_stream share: the receiver and its reports."""
 
-    def _setup_receiver(self, model, code, decoder, context, header_format, conversation):
-        codec = _codec(model, context, header_format, conversation)
+    def _setup_receiver(self, model, code, decoder, context, header_format, conversation, engine):
+        codec = _codec(model, context, header_format, conversation, engine)
         conv = ConversationDecoder(codec) if conversation else None
         self.rx = Receiver(codec, LinkConfig(code=code, decoder=decoder), conversation=conv)
         self.received = 0
@@ -154,10 +155,10 @@ class link_rx(PduBlock, gr.basic_block, _ReceiverMixin):
     max_items = MAX_BURST_SAMPLES
 
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
-                 header_format="standard", conversation=False):
+                 header_format="standard", conversation=False, engine="hf"):
         gr.basic_block.__init__(self, name="link_rx", in_sig=None, out_sig=None)
         self._setup_pdu("link_rx")
-        self._setup_receiver(model, code, decoder, context, header_format, conversation)
+        self._setup_receiver(model, code, decoder, context, header_format, conversation, engine)
 
     def process(self, meta, samples):
         if not np.all(np.isfinite(samples)):
@@ -184,12 +185,13 @@ class link_rx_stream(gr.sync_block, _ReceiverMixin):
     their samples released, an incomplete one at the end waits for more."""
 
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
-                 header_format="standard", conversation=False, chunk=8192, max_buffer=1 << 21):
+                 header_format="standard", conversation=False, chunk=8192, max_buffer=1 << 21,
+                 engine="hf"):
         gr.sync_block.__init__(self, name="link_rx_stream", in_sig=[np.complex64], out_sig=None)
         self.logger = gr.logger("lmsscc.link_rx_stream")
         self.drops = DropCounter(self.logger)
         self.message_port_register_out(PDU_PORT)
-        self._setup_receiver(model, code, decoder, context, header_format, conversation)
+        self._setup_receiver(model, code, decoder, context, header_format, conversation, engine)
         self.chunk = int(chunk)
         self.max_buffer = int(max_buffer)
         self._buffer = np.zeros(0, dtype=np.complex64)

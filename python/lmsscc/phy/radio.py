@@ -78,13 +78,13 @@ class LoopbackLink:
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", decoder="bp",
                  esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
-                 context="none", conversation=False, header_format="standard"):
+                 context="none", conversation=False, header_format="standard", engine="hf"):
         self.tb = gr.top_block("lmsscc loopback")
         self.tx = lb.link_tx(model, code, modulation, context, header_format=header_format,
-                             conversation=conversation, attach_truth=True)
+                             conversation=conversation, attach_truth=True, engine=engine)
         self.channel = lb.burst_channel(esn0_db, fading, freq_offset, timing_offset, seed)
         self.rx = lb.link_rx(model, code, decoder, context, header_format=header_format,
-                             conversation=conversation)
+                             conversation=conversation, engine=engine)
         self.tx_log, self.rx_log = _Collector(), _Collector()
         self.tb.msg_connect(self.tx, "pdus", self.channel, "pdus")
         self.tb.msg_connect(self.channel, "pdus", self.rx, "pdus")

@@ -24,7 +24,7 @@ from ..pdu_util import PduBlock
 from .codec import DEFAULT_MAX_TOKENS, DEFAULT_PRECISION, LMCodec
 from .context import load_context
 from .conversation import DEFAULT_KEYFRAME_PERIOD, ConversationDecoder, ConversationEncoder
-from .lm import LanguageModel, NumericSettings, load_model, shared_model
+from .lm import LanguageModel, NumericSettings, shared_model
 
 # Largest PDU either block accepts; far above any message of max_tokens.
 MAX_PDU_BYTES = 1 << 20
@@ -34,18 +34,17 @@ HEADER_FORMATS = ("standard", "compact", "lean")
 
 
 def make_codec(model, precision: int, threads: int, max_tokens: int, context="none",
-               header_format: str = "standard", conversation: bool = False) -> LMCodec:
+               header_format: str = "standard", conversation: bool = False,
+               engine: str = "hf") -> LMCodec:
     """``model`` is a LanguageModel, or a name for load_model ("default", a GGUF
-    file, a local Hugging Face folder). A priming context or conversation
-    history need a compact or lean header: "standard" then means compact."""
+    file, a local Hugging Face folder) run by ``engine`` ("hf" or "native",
+    docs/engine.md). A priming context or conversation history need a compact
+    or lean header: "standard" then means compact."""
     if header_format not in HEADER_FORMATS:
         raise ValueError(f"header_format must be one of {HEADER_FORMATS}, not {header_format!r}")
     if not isinstance(model, LanguageModel):
         name = None if model in (None, "", "default") else str(model)
-        if threads == NumericSettings().threads:
-            model = shared_model(name)
-        else:
-            model = load_model(name, NumericSettings(threads=threads))
+        model = shared_model(name, NumericSettings(threads=threads, engine=engine))
     lean = header_format == "lean"
     return LMCodec(model, precision=precision, max_tokens=max_tokens, context=load_context(context),
                    compact=not lean and (header_format == "compact" or conversation), lean=lean)
@@ -55,11 +54,11 @@ class _LMBlock(PduBlock, gr.basic_block):
     max_items = MAX_PDU_BYTES
 
     def __init__(self, name, model, precision, threads, max_tokens, context, header_format,
-                 conversation):
+                 conversation, engine):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
         self._setup_pdu(name)
         self.codec = make_codec(model, int(precision), int(threads), int(max_tokens), context,
-                                str(header_format), bool(conversation))
+                                str(header_format), bool(conversation), str(engine))
 
 
 class lm_arith_encoder(_LMBlock):
@@ -67,9 +66,9 @@ class lm_arith_encoder(_LMBlock):
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
                  max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
-                 conversation=False, keyframe_period=DEFAULT_KEYFRAME_PERIOD):
+                 conversation=False, keyframe_period=DEFAULT_KEYFRAME_PERIOD, engine="hf"):
         _LMBlock.__init__(self, "lm_arith_encoder", model, precision, threads, max_tokens,
-                          context, header_format, conversation)
+                          context, header_format, conversation, engine)
         self.conversation = (ConversationEncoder(self.codec, int(keyframe_period))
                              if conversation else None)
 
@@ -84,9 +83,9 @@ class lm_arith_decoder(_LMBlock):
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
                  max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
-                 conversation=False):
+                 conversation=False, engine="hf"):
         _LMBlock.__init__(self, "lm_arith_decoder", model, precision, threads, max_tokens,
-                          context, header_format, conversation)
+                          context, header_format, conversation, engine)
         self.conversation = ConversationDecoder(self.codec) if conversation else None
         self.crc_failures = 0
         self.context_missing = 0

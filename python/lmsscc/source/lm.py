@@ -278,10 +278,11 @@ def from_modules(model, tokenizer, name: str, settings: NumericSettings | None =
 _CACHE: dict = {}
 
 
-def shared_model(name: str | None = None) -> LanguageModel:
-    """Load a model once per process (blocks and apps share it)."""
-    key = name or "default"
+def shared_model(name: str | None = None, settings: NumericSettings | None = None) -> LanguageModel:
+    """Load a model once per process and numeric setting (blocks and apps share it)."""
+    settings = settings or NumericSettings()
+    key = (name or "default", settings.describe())
     if key not in _CACHE:
-        log.info("loading language model %s", key)
-        _CACHE[key] = load_model(name)
+        log.info("loading language model %s (%s)", key[0], key[1])
+        _CACHE[key] = load_model(name, settings)
     return _CACHE[key]
