@@ -27,10 +27,28 @@ def run_message_chain(chain, messages, expect, timeout=60.0):
     for a, b in zip(chain, chain[1:]):
         tb.msg_connect(a, "pdus", b, "pdus")
     tb.msg_connect(chain[-1], "pdus", sink, "store")
+    return _run(tb, lambda msg: chain[0]._post(PDU_PORT, msg), sink, messages, expect, timeout)
+
+
+def run_with_pdu_source(wire, messages, expect, timeout=60.0):
+    """For blocks without a _post of their own (hierarchical blocks, stream
+    chains): ``wire(tb, source, sink)`` connects them between a PDU source
+    (out port 'pdus') and a message_debug sink (in port 'store'); the messages
+    are published and the sink's PDUs returned (waits for ``expect``)."""
+    tb = gr.top_block()
+    source = gr.basic_block("pdu_source", None, None)
+    source.message_port_register_out(PDU_PORT)
+    sink = blocks.message_debug()
+    wire(tb, source, sink)
+    return _run(tb, lambda msg: source.message_port_pub(PDU_PORT, msg), sink, messages, expect,
+                timeout)
+
+
+def _run(tb, send, sink, messages, expect, timeout):
     tb.start()
     try:
         for msg in messages:
-            chain[0]._post(PDU_PORT, msg)
+            send(msg)
         deadline = time.monotonic() + timeout
         while sink.num_messages() < expect and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -16,7 +16,7 @@ from gnuradio.lmsscc.phy import frame as fr
 from gnuradio.lmsscc.phy.modulation import MODULATIONS, constellation, demodulate_llr, modulate
 from gnuradio.lmsscc.phy.radio import LoopbackLink
 
-from flowgraph_util import Flowgraph, compile_example, printed_payloads
+from flowgraph_util import Flowgraph, compile_example, printed_payloads, run_with_pdu_source
 from testutil import APPS, run_app
 
 
@@ -130,28 +130,18 @@ def test_stream_hier_blocks_loopback(tiny_lm):
     texts = [f"Stream message {i}, over a noisy complex stream." for i in range(3)]
     tx = lb.link_tx_stream(model=tiny_lm, tail_zeros=4096)
     rx = lb.link_rx_stream(model=tiny_lm, chunk=4096)
-    src = gr.basic_block("pdu_source", None, None)
-    src.message_port_register_out(pmt.intern("pdus"))
     add, noise = blocks.add_cc(), analog.noise_source_c(analog.GR_GAUSSIAN, 0.2, 7)
-    sink = blocks.message_debug()
-    tb = gr.top_block()
-    tb.msg_connect(src, "pdus", tx, "pdus")
-    tb.connect(tx, (add, 0))
-    tb.connect(noise, (add, 1))
-    tb.connect(add, rx)
-    tb.msg_connect(rx, "pdus", sink, "store")
-    tb.start()
-    try:
-        for t in texts:
-            src.message_port_pub(pmt.intern("pdus"), make_pdu({}, bytearray(t.encode()), "u8"))
-        deadline = time.monotonic() + 60
-        while sink.num_messages() < len(texts) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        tb.stop()
-        tb.wait()
-    got = [bytes(pmt.u8vector_elements(pmt.cdr(sink.get_message(i)))).decode()
-           for i in range(sink.num_messages())]
+
+    def wire(tb, source, sink):
+        tb.msg_connect(source, "pdus", tx, "pdus")
+        tb.connect(tx, (add, 0))
+        tb.connect(noise, (add, 1))
+        tb.connect(add, rx)
+        tb.msg_connect(rx, "pdus", sink, "store")
+
+    out = run_with_pdu_source(wire, [make_pdu({}, bytearray(t.encode()), "u8") for t in texts],
+                              len(texts))
+    got = [bytes(pmt.u8vector_elements(pmt.cdr(m))).decode() for m in out]
     assert got == texts
     assert tx.stats()["sent"] == len(texts) and rx.stats()["failed"] == 0
 

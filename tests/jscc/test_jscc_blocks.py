@@ -96,48 +96,27 @@ def test_bad_input_is_dropped_and_flowgraph_keeps_running():
     assert demapper.stats()["dropped"] == 3
 
 
-class _PduSource:
-    """A message source for hier blocks (which have no _post of their own)."""
-
-    def __init__(self):
-        from gnuradio import gr
-
-        self.block = gr.basic_block("pdu_source", None, None)
-        self.block.message_port_register_out(pmt.intern("pdus"))
-
-    def send(self, msg):
-        self.block.message_port_pub(pmt.intern("pdus"), msg)
-
 
 def test_tagged_stream_forms_round_trip_and_keep_metadata():
     """jscc_mapper_ts -> complex stream (packet_len tags) -> jscc_demapper_ts,
     noiseless: sentences the model carries come back, metadata rides along as tags."""
-    import time
-
     from gnuradio import blocks as gr_blocks
-    from gnuradio import gr
     from gnuradio.lmsscc.jscc import blocks as jb
+
+    from flowgraph_util import run_with_pdu_source
 
     mapper_ts, demapper_ts = jb.jscc_mapper_ts(), jb.jscc_demapper_ts()
     texts = fitting_sentences(mapper_ts.mapper)[:6]
-    src, sink = _PduSource(), gr_blocks.message_debug()
     tap = gr_blocks.vector_sink_c()
-    tb = gr.top_block()
-    tb.msg_connect(src.block, "pdus", mapper_ts, "pdus")
-    tb.connect(mapper_ts, demapper_ts)
-    tb.connect(mapper_ts, tap)
-    tb.msg_connect(demapper_ts, "pdus", sink, "store")
-    tb.start()
-    try:
-        for i, t in enumerate(texts):
-            src.send(text_pdu(t, seq=i))
-        deadline = time.monotonic() + 120
-        while sink.num_messages() < len(texts) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        tb.stop()
-        tb.wait()
-    out = [sink.get_message(i) for i in range(sink.num_messages())]
+
+    def wire(tb, source, sink):
+        tb.msg_connect(source, "pdus", mapper_ts, "pdus")
+        tb.connect(mapper_ts, demapper_ts)
+        tb.connect(mapper_ts, tap)
+        tb.msg_connect(demapper_ts, "pdus", sink, "store")
+
+    out = run_with_pdu_source(wire, [text_pdu(t, seq=i) for i, t in enumerate(texts)], len(texts),
+                              timeout=120)
     assert len(out) == len(texts)
     assert len(tap.data()) == 256 * len(texts)  # one 256-symbol packet per sentence
     lengths = [pmt.to_long(t.value) for t in tap.tags() if pmt.symbol_to_string(t.key) == "packet_len"]
