@@ -150,40 +150,33 @@ class LMCodec:
 
     def _mismatch(self, header) -> fmt.FingerprintMismatch:
         ours = f"{self.lm.name}, precision {self.precision}, {self.lm.settings.describe()}"
-        if header.version == fmt.LEAN_VERSION:
-            return self._lean_mismatch(header, ours)
-        if header.version == fmt.COMPACT_VERSION:
-            have = self.context.describe() if self.context else "no priming context"
-            if header.primed:
-                for ctx in builtin_contexts():
-                    if self._fingerprint_for(ctx) == header.fingerprint:
-                        return fmt.FingerprintMismatch(
-                            f"message was primed with the built-in context '{ctx.name}', but this "
-                            f"decoder has {have}: configure the receiver with context '{ctx.name}'")
-                return fmt.FingerprintMismatch(
-                    f"message was primed with a priming context this receiver does not have (or "
-                    f"with another model); this decoder has {have} and {ours}")
-            if self.context is not None:
-                return fmt.FingerprintMismatch(
-                    f"message was coded without a priming context, this decoder has {have}")
-        return fmt.FingerprintMismatch(
+        generic = fmt.FingerprintMismatch(
             f"message was coded with fingerprint {header.fingerprint.hex()}, this decoder has "
             f"{self.fingerprint.hex()} ({ours}): use the sender's model and settings")
-
-    def _lean_mismatch(self, header, ours) -> fmt.FingerprintMismatch:
-        # No flag says whether it was primed: try the contexts we know of.
+        if header.version == fmt.VERSION:
+            return generic
         have = self.context.describe() if self.context else "no priming context"
-        for ctx in [None, *builtin_contexts()]:
+        if header.version == fmt.COMPACT_VERSION:
+            if not header.primed:  # the flag says so: no fingerprint search needed
+                return self._context_hint(None, have) if self.context is not None else generic
+            candidates = builtin_contexts()
+        else:  # lean headers carry no PRIMED flag: try no context and the built-in ones
+            candidates = [None, *builtin_contexts()]
+        for ctx in candidates:
             if self._fingerprint_for(ctx) == header.fingerprint:
-                if ctx is None:
-                    return fmt.FingerprintMismatch(
-                        f"message was coded without a priming context, this decoder has {have}")
-                return fmt.FingerprintMismatch(
-                    f"message was primed with the built-in context '{ctx.name}', but this "
-                    f"decoder has {have}: configure the receiver with context '{ctx.name}'")
+                return self._context_hint(ctx, have)
         return fmt.FingerprintMismatch(
-            f"message was coded with another model, settings or a priming context this receiver "
-            f"does not have; this decoder has {have} and {ours}")
+            f"message was primed with a priming context this receiver does not have (or coded "
+            f"with another model or settings); this decoder has {have} and {ours}")
+
+    @staticmethod
+    def _context_hint(ctx, have) -> fmt.FingerprintMismatch:
+        if ctx is None:
+            return fmt.FingerprintMismatch(
+                f"message was coded without a priming context, this decoder has {have}")
+        return fmt.FingerprintMismatch(
+            f"message was primed with the built-in context '{ctx.name}', but this decoder has "
+            f"{have}: configure the receiver with context '{ctx.name}'")
 
     # -- streams --------------------------------------------------------------
     def primed_stream(self):
