@@ -121,6 +121,14 @@ def test_sequence_aliasing_is_caught_by_the_crc(lean):
     assert not d.crc_ok and d.text is None and not d.context_missing
 
 
+@pytest.mark.parametrize("lean_format", [False, True])
+def test_conversation_decoder_takes_stand_alone_messages(tiny_lm, lean_format):
+    codec = LMCodec(tiny_lm, context=load_context("europarl"), lean=lean_format)
+    dec = ConversationDecoder(codec)
+    d = dec.decode(codec.encode(SENTENCES[0]).message)
+    assert d.crc_ok and d.text == SENTENCES[0] and d.seq is None
+
+
 def test_lean_period_must_divide_sixteen(lean):
     for period in (3, 12, 32):
         with pytest.raises(ValueError, match="keyframe_period"):

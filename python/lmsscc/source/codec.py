@@ -193,6 +193,10 @@ class LMCodec:
         stream, self._primed = self._primed, None
         return stream
 
+    def message_stream(self):
+        """The stream a stand-alone message (or a keyframe) starts from."""
+        return self.primed_stream() if self.context is not None else self.lm.stream()
+
     def push_separator(self, stream) -> None:
         for token in self._separator_tokens:
             stream.push(token)
@@ -303,7 +307,7 @@ class LMCodec:
         """Code text (str, or bytes that are UTF-8) into one stand-alone message."""
         start = time.perf_counter()
         text, raw, tokens = self.tokenize_checked(data)
-        stream = self.primed_stream() if self.context is not None else self.lm.stream()
+        stream = self.message_stream()
         message, model_bits, header_bits = self.code_message(stream, raw, tokens, progress=progress)
         return EncodeResult(message, len(raw), len(tokens), model_bits,
                             time.perf_counter() - start, header_bits)
@@ -381,6 +385,6 @@ class LMCodec:
             raise fmt.MessageFormatError(
                 "message was coded after earlier messages of a conversation: decode it with a "
                 "ConversationDecoder")
-        stream = self.primed_stream() if self.context is not None else self.lm.stream()
+        stream = self.message_stream()
         return self.decode_message(stream, header, decoder, len(message), progress=progress,
                                    start=start)

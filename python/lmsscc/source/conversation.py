@@ -102,9 +102,10 @@ class ConversationDecoder:
         start = time.perf_counter()
         codec = self.codec
         header, decoder = codec.check_header(message)
-        if not header.history:
+        if not header.history:  # a stand-alone message: decode it with the header just read
             self._state = None
-            return codec.decode(message, progress)
+            return codec.decode_message(codec.message_stream(), header, decoder, len(message),
+                                        progress=progress, start=start)
         seq, depth = header.seq, self._depth(header)
         if depth == 0:
             self._decoded = set()
