@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import math
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +32,8 @@ from tqdm import tqdm
 
 from gnuradio.lmsscc.channel import decoders, evaluate
 from gnuradio.lmsscc.channel.codes import load_code
-from gnuradio.lmsscc.channel.ecct import ECCT, ECCTConfig, count_parameters, llr_to_reliability
+from gnuradio.lmsscc.channel.ecct import (VARIANTS, ECCT, ECCTConfig, count_parameters, decide,
+                                          llr_to_reliability)
 from gnuradio.lmsscc.channel.weights import save_model
 
 
@@ -42,7 +44,18 @@ def parse_args(argv=None):
                    help="rayleigh = fast (per-symbol) Rayleigh fading, receiver knows the gains")
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--d-model", type=int, default=32)
-    p.add_argument("--heads", type=int, default=2)
+    p.add_argument("--heads", type=int, default=None, help="default 8 (paper) / 2 (legacy)")
+    p.add_argument("--variant", choices=VARIANTS, default="paper",
+                   help="paper = published mask, Glorot init, mid-stack LayerNorm; legacy = the first "
+                        "shipped model (also check-check attention, default init)")
+    p.add_argument("--clip-grad", type=float, default=None,
+                   help="clip the gradient norm to this value before each step; 0 = off "
+                        "(default 1.0 for the paper variant, off for legacy)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bfloat16 autocast for forward/backward (weights and Adam state stay fp32)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="what --minutes measures: wall-clock time or this process's CPU time "
+                        "(cpu: fair A/B runs on a shared machine)")
     p.add_argument("--ebn0-min", type=float, default=None, help="dB; default 2 (awgn) / 4 (rayleigh)")
     p.add_argument("--ebn0-max", type=float, default=None, help="dB; default 7 (awgn) / 12 (rayleigh)")
     p.add_argument("--batch", type=int, default=128)
@@ -58,6 +71,13 @@ def parse_args(argv=None):
     p.add_argument("--out", required=True, help="output path stem: writes STEM.safetensors and STEM.json")
     p.add_argument("--ckpt", default=None, help="checkpoint file (default STEM.ckpt.safetensors)")
     p.add_argument("--ckpt-minutes", type=float, default=3.0)
+    p.add_argument("--record", default=None,
+                   help="also write a JSON run record here (config, training state, final metrics)")
+    p.add_argument("--eval-on-device", action="store_true",
+                   help="final metrics: ECCT on --device with codewords and noise drawn there (fast on "
+                        "a GPU, for >= 1 M frames), BP-50 on the host on --eval-bp-frames frames")
+    p.add_argument("--eval-bp-frames", type=int, default=20_000)
+    p.add_argument("--eval-batch", type=int, default=65_536)
     p.add_argument("--resume", action="store_true", help="continue from --ckpt if it exists")
     p.add_argument("--export-only", action="store_true",
                    help="no training: write STEM.safetensors/.json from the checkpoint (e.g. mid-run)")
@@ -92,6 +112,36 @@ def sample_batch(batch, n, rate, lo_db, hi_db, channel, gen, device):
     return reliab, (reliab < 0).float()    # all-zero word: a bit is flipped iff its reliability < 0
 
 
+def resolved_heads(args):
+    return args.heads if args.heads is not None else (8 if args.variant == "paper" else 2)
+
+
+def resolved_clip(args):
+    if args.clip_grad is not None:
+        return args.clip_grad
+    return 1.0 if args.variant == "paper" else 0.0
+
+
+def autocast_context(args):
+    """bf16 autocast on the training device, or a no-op context."""
+    device_type = "cuda" if str(args.device).startswith("cuda") else "cpu"
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=bool(args.bf16))
+
+
+def train_step(model, opt, reliab, target, clip_norm, autocast, loss_scale=1.0):
+    """One Adam step; returns the (detached, device) loss. The gradient norm is clipped to
+    clip_norm (> 0) before the optimizer sees it. loss_scale only exists for the tests."""
+    with autocast:
+        logits = model(reliab)
+    loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+    opt.zero_grad(set_to_none=True)
+    (loss * loss_scale).backward()
+    if clip_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    opt.step()
+    return loss.detach()
+
+
 def lr_at(progress, args):
     """Linear warm-up then cosine decay from --lr to --min-lr; progress in [0, 1]."""
     return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1.0 + math.cos(math.pi * min(progress, 1.0)))
@@ -110,13 +160,13 @@ def load_checkpoint(path, model, opt):
     from safetensors import safe_open
     with safe_open(str(path), framework="pt") as f:
         state = json.loads(f.metadata()["state"])
-    tensors = load_file(str(path))
+    tensors = load_file(str(path), device=str(next(model.parameters()).device))
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     params = list(model.parameters())
     opt_sd = opt.state_dict()
     for i in range(len(params)):
         if f"opt.{i}.exp_avg" in tensors:
-            opt_sd["state"][i] = {"step": tensors[f"opt.{i}.step"].reshape(()),
+            opt_sd["state"][i] = {"step": tensors[f"opt.{i}.step"].reshape(()).cpu(),
                                   "exp_avg": tensors[f"opt.{i}.exp_avg"],
                                   "exp_avg_sq": tensors[f"opt.{i}.exp_avg_sq"]}
     opt.load_state_dict(opt_sd)
@@ -129,7 +179,8 @@ def train(args):
     code = load_code(args.code)
     lo, hi, eval_points = default_ranges(args)
     cfg = ECCTConfig(n=code.n, m=code.H.shape[0], layers=args.layers, d_model=args.d_model,
-                     heads=args.heads)
+                     heads=resolved_heads(args), variant=args.variant)
+    clip_norm = resolved_clip(args)
     device = args.device
     model = ECCT(cfg, code.H).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -144,6 +195,10 @@ def train(args):
     gen.manual_seed(args.seed * 1_000_003 + state["step"])
     budget_s = args.minutes * 60.0 if args.minutes else None
 
+    clock = time.process_time if args.clock == "cpu" else time.time
+    if device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+
     def progress():
         if budget_s:
             return state["train_seconds"] / budget_s
@@ -154,29 +209,33 @@ def train(args):
                bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}{postfix}]")
     last_ckpt = time.time()
     model.train()
+    autocast = autocast_context(args)
+    # The loss EMA stays on the device and is read only when logging/checkpointing: no host round
+    # trip per step on a GPU.
+    loss_ema = None if state["loss_ema"] is None else torch.tensor(state["loss_ema"], device=device)
     while progress() < 1.0 and not args.export_only:
-        t0 = time.time()
+        t0 = clock()
         warm = min(1.0, (state["step"] + 1) / max(1, args.warmup_steps))
         for g in opt.param_groups:
             g["lr"] = warm * lr_at(progress(), args)
         reliab, target = sample_batch(args.batch, code.n, code.rate, lo, hi, args.channel, gen, device)
-        loss = F.binary_cross_entropy_with_logits(model(reliab), target)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        dt_s = time.time() - t0
+        loss = train_step(model, opt, reliab, target, clip_norm, autocast)
+        loss_ema = loss if loss_ema is None else 0.99 * loss_ema + 0.01 * loss
+        dt_s = clock() - t0
         state["step"] += 1
         state["samples"] += args.batch
         state["train_seconds"] += dt_s
-        lv = float(loss.detach())
-        state["loss_ema"] = lv if state["loss_ema"] is None else 0.99 * state["loss_ema"] + 0.01 * lv
         bar.update(min(dt_s, bar.total - bar.n) if budget_s else 1)
         if state["step"] % 50 == 0:
+            state["loss_ema"] = float(loss_ema)
             bar.set_postfix(loss=f"{state['loss_ema']:.4f}", lr=f"{opt.param_groups[0]['lr']:.2e}",
                             samples=state["samples"])
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
+            state["loss_ema"] = float(loss_ema)
             save_checkpoint(ckpt, model, opt, state)
             last_ckpt = time.time()
+    if loss_ema is not None:
+        state["loss_ema"] = float(loss_ema)
     bar.close()
     if not args.export_only:
         save_checkpoint(ckpt, model, opt, state)
@@ -185,6 +244,8 @@ def train(args):
 
 def final_metrics(args, code, model, eval_points):
     """-ln(BER) of the trained model on random codewords (the card's 'final metrics')."""
+    if args.eval_on_device:
+        return device_metrics(args, code, model, eval_points)
     model.eval().cpu()
     dec = decoders.ECCTDecoder.__new__(decoders.ECCTDecoder)
     dec.model, dec.code, dec.device, dec.chunk = model, code, "cpu", 64
@@ -200,6 +261,60 @@ def final_metrics(args, code, model, eval_points):
                         "bit_errors": r["bit_errors"], "neg_ln_ber": r["neg_ln_ber"]})
             print(f"  {name:5s} Eb/N0 {eb:4.1f} dB: -ln(BER) = {r['neg_ln_ber']}")
     return out
+
+
+def random_codeword_llrs(code, generator_t, batch, ebn0_db, gen, device):
+    """Random information words encoded on the device (G as a float matrix, mod 2), BPSK, AWGN;
+    returns (info bits (B, k) bool, package LLRs (B, n)). AWGN only."""
+    info = torch.randint(0, 2, (batch, code.k), generator=gen, device=device, dtype=torch.float32)
+    codeword = torch.remainder(info @ generator_t, 2.0)
+    sigma = math.sqrt(1.0 / (2.0 * code.rate * 10.0 ** (ebn0_db / 10.0)))
+    y = (2.0 * codeword - 1.0) + sigma * torch.randn(batch, code.n, generator=gen, device=device)
+    return info.bool(), 2.0 * y / sigma ** 2
+
+
+def device_metrics(args, code, model, eval_points):
+    """ECCT -ln(BER) on >= --eval-frames random codewords per point, everything on --device (the
+    counts come back to the host once per chunk); BP-50 on the host on --eval-bp-frames frames."""
+    if args.channel != "awgn":
+        raise SystemExit("--eval-on-device supports --channel awgn only")
+    device = args.device
+    model.eval()
+    generator_t = torch.as_tensor(code.G, dtype=torch.float32, device=device)
+    info_pos = torch.as_tensor(code.info_positions, device=device)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(12345)
+    bp = decoders.BPSumProduct(code)
+    out = []
+    for eb in eval_points:
+        frames = bit_errors = frame_errors = 0
+        t0 = time.time()
+        with torch.inference_mode(), autocast_context(args):
+            while frames < args.eval_frames:
+                batch = min(args.eval_batch, args.eval_frames - frames)
+                info, llr = random_codeword_llrs(code, generator_t, batch, eb, gen, device)
+                reliab = llr_to_reliability(llr)
+                bits = decide(reliab, model(reliab).float()).bool()
+                wrong = bits[:, info_pos] != info
+                bit_errors += int(wrong.sum())
+                frame_errors += int(wrong.any(dim=1).sum())
+                frames += batch
+        seconds = time.time() - t0
+        out.append(point_record("ecct", eb, frames, frame_errors, bit_errors, code.k, seconds))
+        r = evaluate.measure_point(bp, code, eb, args.channel, max_frames=args.eval_bp_frames,
+                                   min_frame_errors=10 ** 9, seed=12345)
+        out.append({"decoder": "bp50", "ebn0_db": eb, "frames": r["frames"], "bit_errors": r["bit_errors"],
+                    "frame_errors": r.get("frame_errors"), "neg_ln_ber": r["neg_ln_ber"]})
+        print(f"  ecct Eb/N0 {eb:4.1f} dB: -ln(BER) = {out[-2]['neg_ln_ber']} ({frames} frames, "
+              f"{frames / seconds:,.0f} cw/s); bp50 {r['neg_ln_ber']} ({r['frames']} frames)")
+    return out
+
+
+def point_record(decoder, ebn0_db, frames, frame_errors, bit_errors, k, seconds):
+    ber = bit_errors / (frames * k)
+    return {"decoder": decoder, "ebn0_db": ebn0_db, "frames": frames, "frame_errors": frame_errors,
+            "bit_errors": bit_errors, "ber": ber, "neg_ln_ber": -math.log(ber) if ber > 0 else None,
+            "codewords_per_s": frames / seconds if seconds > 0 else None}
 
 
 def main(argv=None):
@@ -219,20 +334,32 @@ def main(argv=None):
                         "'hybrid_*' the hybrid."),
         "training": {"codeword": "all-zero", "ebn0_db_range": [lo, hi], "ebn0_convention": "per information bit",
                      "batch": args.batch, "optimizer": "Adam", "lr_peak": args.lr, "lr_min": args.min_lr,
+                     "grad_clip_norm": resolved_clip(args), "bf16_autocast": bool(args.bf16),
+                     "budget_clock": args.clock,
                      "warmup_steps": args.warmup_steps, "schedule": "cosine over the wall-clock budget"
                      if args.minutes else f"cosine over {args.steps} steps",
                      "steps": state["step"], "samples_seen": state["samples"],
                      "wall_time_s": round(state["train_seconds"], 1), "threads": args.threads,
                      "device": args.device, "final_loss_ema": state["loss_ema"], "seed": args.seed,
+                     "samples_per_s": state["samples"] / state["train_seconds"] if state["train_seconds"] else None,
                      "schedule_completed": (state["train_seconds"] / (args.minutes * 60.0)) if args.minutes
                      else state["step"] / args.steps},
         "final_metrics": {"note": "random codewords, info-bit BER, BP-50 on the same frames",
                           "frames_per_point": args.eval_frames, "points": metrics},
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__, "host": platform.machine(),
+        "device_name": torch.cuda.get_device_name(0) if str(args.device).startswith("cuda") else platform.processor(),
     }
-    st, js = save_model(model, args.out, card)
+    st, js = save_model(model.cpu(), args.out, card)
     print(f"wrote {st} and {js}")
+    if args.record:
+        record = {"command": "apps/train_ecct.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                  "weights": str(st), "card": str(js), **{k: card[k] for k in
+                  ("code", "code_n", "code_k", "config", "parameters", "channel", "training",
+                   "final_metrics", "created_utc", "torch", "device_name")}}
+        Path(args.record).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.record).write_text(json.dumps(record, indent=2) + "\n")
+        print(f"wrote {args.record}")
 
 
 if __name__ == "__main__":
