@@ -18,6 +18,7 @@ using u32_array = py::array_t<uint32_t, py::array::c_style>;
 using f32_array = py::array_t<float, py::array::c_style>;
 
 void bind_llama_engine(py::module& m); // llama_engine_python.cc
+void bind_scl(py::module& m);          // scl_python.cc
 
 namespace {
 
@@ -150,4 +151,5 @@ PYBIND11_MODULE(lmsscc_python, m)
         "Deterministic float32 (unnormalised) probabilities -> uint32 CDF.");
 
     bind_llama_engine(m);
+    bind_scl(m);
 }

@@ -16,6 +16,7 @@ _LAZY = {
     "HardDecoder": ".decoders", "make_decoder": ".decoders",
     "load_model": ".weights", "save_model": ".weights", "shipped_weights": ".weights",
     "measure_point": ".evaluate",
+    "SCLDecoder": ".polar", "polar_structure": ".polar",
     "fec_encoder": ".blocks", "ecct_decoder": ".blocks", "bp_decoder": ".blocks",
 }
 

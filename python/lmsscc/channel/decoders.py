@@ -164,4 +164,7 @@ def make_decoder(kind: str, code, weights=None, device: str = "cpu"):
         if dec.code.sha256 != code.sha256:
             raise ValueError(f"weights {w} were trained for {dec.code.name}, not {code.name}")
         return dec
+    if kind == "sc" or kind.startswith("scl"):
+        from .polar import SCLDecoder, parse_list_size
+        return SCLDecoder(code, list_size=parse_list_size(kind))
     raise ValueError(f"unknown decoder {kind!r}")
