@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
-"""BER/BLER benchmark of channel decoders on one code, BP-50 as the anchor in the same run.
+"""BER/FER benchmark of channel decoders on one code, BP-50 as the anchor in the same run.
 
   .venv/bin/python apps/bench_fec.py --code LDPC_N49_K24 --ebn0 2 3 4 5 6 7 \
       --decoders uncoded hard bp ecct hybrid --json bench/out/fec_ldpc49.json --plot docs/fec_ldpc49_awgn.png
 
 Decoders: uncoded (BPSK without coding, same Eb/N0 per info bit), hard (code, per-bit hard decision),
 bp (sum-product, 50 iterations), ecct (pure transformer), hybrid (BP-50, then ECCT on frames
-failing BP's syndrome check). ecct/hybrid take the code's AWGN weights unless written as
+failing BP's syndrome check), bp_restarts (the hybrid's restarts without the network), sc / sclL
+(successive-cancellation list of size L, Polar codes only, e.g. scl8 scl32). ecct/hybrid take the code's AWGN weights unless written as
 ecct=WEIGHTS / hybrid=WEIGHTS (a shipped name like ecct_LDPC_N49_K24_rayleigh, or a path).
 
 Each point stops at --min-frame-errors frame errors or --max-frames frames. All decoders of one
-point see the same random frames (same seed). BER is over information bits; codewords_per_s is
-the decoding time alone (one process, --threads torch threads), not the channel simulation.
+point see the same random frames (same seed). Each record has the information-bit BER (`ber`), the
+codeword-bit BER over all n bits (`ber_coded`, as the ECCT papers count), FER (`fer`, = `bler`:
+frames with a wrong information bit), and the finite-length limit of an (n, k) code at that point
+(`fer_limit_normal_approx`, Polyanskiy-Poor-Verdu normal approximation, channel/limits.py);
+codewords_per_s is the decoding time alone (one process, --threads torch threads), not the channel
+simulation. The plot has -ln(BER) on the left and FER (log scale) with the limit on the right.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -27,7 +31,8 @@ from tqdm import tqdm
 
 from gnuradio.lmsscc.channel import decoders, load_code
 from gnuradio.lmsscc.channel.channel import CHANNELS, ebn0_to_sigma, transmit
-from gnuradio.lmsscc.channel.evaluate import measure_point
+from gnuradio.lmsscc.channel.evaluate import measure_point, point_record
+from gnuradio.lmsscc.channel.limits import normal_approx_fer
 
 
 def parse_args(argv=None):
@@ -42,8 +47,9 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", default=None, help="write the list of records here")
-    p.add_argument("--plot", default=None, help="-ln(BER) vs Eb/N0 figure (png)")
-    p.add_argument("--table", action="store_true", help="print a markdown table of -ln(BER) (BLER)")
+    p.add_argument("--plot", default=None, help="-ln(BER) and FER vs Eb/N0 figure (png)")
+    p.add_argument("--table", action="store_true",
+                   help="print markdown tables: -ln(BER) (frame errors/frames); FER, -ln(coded BER)")
     p.add_argument("--speed", type=int, default=0, metavar="FRAMES",
                    help="only measure decoding speed: FRAMES frames at the first --ebn0, 3 timed runs each")
     return p.parse_args(argv)
@@ -62,11 +68,10 @@ def measure_uncoded(code, ebn0_db, channel, max_frames, min_frame_errors, batch,
         bit_errors += int(wrong.sum())
         frame_errors += int(wrong.any(axis=1).sum())
         frames += nb
-    ber = bit_errors / (frames * code.k)
-    return {"code": code.name, "channel": channel, "ebn0_db": float(ebn0_db), "frames": frames,
-            "frame_errors": frame_errors, "bit_errors": bit_errors, "ber": ber,
-            "bler": frame_errors / frames, "neg_ln_ber": -math.log(ber) if ber > 0 else None,
-            "codewords_per_s": None}
+    # No code: the k information bits are all the bits sent.
+    return point_record(code, channel, ebn0_db, frames=frames, frame_errors=frame_errors,
+                        bit_errors=bit_errors, coded_bit_errors=bit_errors, info_bits=code.k,
+                        coded_bits=code.k, decode_s=None)
 
 
 def build_decoders(specs, code):
@@ -81,24 +86,49 @@ def build_decoders(specs, code):
     return built
 
 
-def plot(records, path, title):
+def line_style(label):
+    """Dashed: combinations around BP (hybrid, its network-free control); dash-dot: OSD;
+    dotted: SC/SCL; solid: single decoders (hard, BP, ECCT) and uncoded."""
+    if label.startswith(("hybrid", "bp_restarts")):
+        return "--"
+    if label.startswith("osd"):
+        return "-."
+    if label == "sc" or label.startswith("scl"):
+        return ":"
+    return "-"
+
+
+def plot(records, path, title, code):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    markers = "osv^Dx*P"
+    fig, (ax_ber, ax_fer) = plt.subplots(1, 2, figsize=(11.5, 4.6))
+    markers = "osv^Dx*P<>h"
     for i, label in enumerate(dict.fromkeys(r["decoder"] for r in records)):
-        pts = [(r["ebn0_db"], r["neg_ln_ber"]) for r in records
-               if r["decoder"] == label and r["neg_ln_ber"] is not None]
-        if pts:  # dashed: decoders that are not plain BP or a pure network (hybrid, control)
-            style = "--" if label.startswith(("hybrid", "bp_restarts")) else "-"
-            ax.plot(*zip(*pts), marker=markers[i % len(markers)], linestyle=style, label=label)
-    ax.set_xlabel("Eb/N0 per information bit (dB)")
-    ax.set_ylabel("-ln(BER)")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend()
+        mine = [r for r in records if r["decoder"] == label]
+        style = dict(marker=markers[i % len(markers)], linestyle=line_style(label), label=label,
+                     linewidth=2.0 if line_style(label) == ":" else 1.5)
+        ber = [(r["ebn0_db"], r["neg_ln_ber"]) for r in mine if r["neg_ln_ber"] is not None]
+        fer = [(r["ebn0_db"], r["fer"]) for r in mine if r["fer"] > 0]
+        if ber:
+            ax_ber.plot(*zip(*ber), **style)
+        if fer:
+            ax_fer.plot(*zip(*fer), **style)
+    points = sorted({r["ebn0_db"] for r in records})
+    grid = np.linspace(points[0], points[-1], 60)
+    ax_fer.plot(grid, [normal_approx_fer(code.n, code.k, e) for e in grid], color="black",
+                linewidth=2.2, label=f"limit ({code.n},{code.k}), normal approx.")
+    ax_ber.set_ylabel("-ln(BER), information bits")
+    ax_fer.set_ylabel("FER (frames with an information-bit error)")
+    ax_fer.set_yscale("log")
+    lowest = min([r["fer"] for r in records if r["fer"] > 0] + [normal_approx_fer(code.n, code.k, grid[-1])])
+    ax_fer.set_ylim(bottom=max(1e-7, 0.3 * lowest), top=1.5)
+    for ax in (ax_ber, ax_fer):
+        ax.set_xlabel("Eb/N0 per information bit (dB)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -126,6 +156,27 @@ def markdown_table(records):
                 speeds.append(r["codewords_per_s"])
         speed = f"{min(speeds):,.0f}-{max(speeds):,.0f}" if speeds else "-"
         lines.append(f"| {label} | " + " | ".join(row) + f" | {speed} |")
+    return "\n".join(lines)
+
+
+def markdown_fer_table(records, code):
+    """FER and -ln(codeword-bit BER) per cell, and the (n, k) normal-approximation limit."""
+    points = sorted({r["ebn0_db"] for r in records})
+    cell = {(r["decoder"], r["ebn0_db"]): r for r in records}
+    lines = ["| decoder | " + " | ".join(f"{p:g} dB" for p in points) + " |",
+             "|---" * (len(points) + 1) + "|"]
+    for label in dict.fromkeys(r["decoder"] for r in records):
+        row = []
+        for p in points:
+            r = cell.get((label, p))
+            if r is None:
+                row.append("")
+                continue
+            coded = "-" if r["neg_ln_ber_coded"] is None else f"{r['neg_ln_ber_coded']:.2f}"
+            row.append(f"{r['fer']:.2e} / {coded}")
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    lines.append(f"| limit ({code.n},{code.k}), FER | "
+                 + " | ".join(f"{normal_approx_fer(code.n, code.k, p):.2e}" for p in points) + " |")
     return "\n".join(lines)
 
 
@@ -172,20 +223,24 @@ def main(argv=None):
                 rec = measure_point(dec, code, eb, args.channel, max_frames=args.max_frames,
                                     min_frame_errors=args.min_frame_errors, batch=args.batch, seed=seed)
             rec["decoder"] = label
+            rec["fer_limit_normal_approx"] = normal_approx_fer(code.n, code.k, eb)
             records.append(rec)
             nl = rec["neg_ln_ber"]
             cps = rec["codewords_per_s"]
             tqdm.write(f"{label:32s} {eb:4.1f} dB  -ln(BER) {nl if nl is None else round(nl, 2)!s:>6}"
-                       f"  BLER {rec['bler']:.2e}  frames {rec['frames']:>7} (fe {rec['frame_errors']})"
+                       f"  FER {rec['fer']:.2e}  frames {rec['frames']:>7} (fe {rec['frame_errors']})"
                        f"  cw/s {'-' if cps is None else int(cps)}")
     print(f"total {time.time() - t_start:.0f} s, threads={args.threads}, pid {os.getpid()}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
     if args.plot:
-        plot(records, args.plot, f"{code.name}, {args.channel}, BPSK")
+        plot(records, args.plot, f"{code.name}, {args.channel}, BPSK", code)
     if args.table:
         print(markdown_table(records))
+        print()
+        print("FER / -ln(codeword-bit BER):")
+        print(markdown_fer_table(records, code))
     return records
 
 

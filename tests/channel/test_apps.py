@@ -7,7 +7,8 @@ import numpy as np
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 FIELDS = {"code", "channel", "decoder", "ebn0_db", "frames", "frame_errors", "bit_errors", "ber", "bler",
-          "neg_ln_ber", "codewords_per_s"}
+          "neg_ln_ber", "codewords_per_s", "fer", "ber_coded", "coded_bit_errors", "neg_ln_ber_coded",
+          "fer_limit_normal_approx"}
 
 
 def load_app(name):
@@ -44,5 +45,19 @@ def test_bench_records_have_the_documented_fields(tmp_path):
     for r in recs:
         assert FIELDS <= set(r)
         assert r["frames"] <= 500 and abs(r["ber"] - r["bit_errors"] / (r["frames"] * 24)) < 1e-12
+        assert r["fer"] == r["bler"] == r["frame_errors"] / r["frames"]
+        n_bits = 24 if r["decoder"] == "uncoded" else 49          # uncoded sends the info bits only
+        assert abs(r["ber_coded"] - r["coded_bit_errors"] / (r["frames"] * n_bits)) < 1e-12
+        assert 0 < r["fer_limit_normal_approx"] < r["fer"]        # nobody beats the (49,24) limit
     assert recs[2]["ber"] < recs[1]["ber"]                           # BP beats hard decisions
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_bench_polar_with_scl_and_tables(tmp_path, capsys):
+    bench = load_app("bench_fec")
+    recs = bench.main(["--code", "POLAR_N64_K32", "--ebn0", "3", "--decoders", "bp", "sc", "scl8",
+                       "--max-frames", "400", "--min-frame-errors", "400", "--table"])
+    fer = {r["decoder"]: r["fer"] for r in recs}
+    assert fer["scl8"] <= fer["sc"] < fer["bp"]
+    out = capsys.readouterr().out
+    assert "| scl8 |" in out and "limit (64,32), FER" in out
