@@ -27,6 +27,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMES = ("lm-sscc-ecct", "lm-sscc-bp", "classic-sscc", "jscc")
+DEFAULT_CODE = "LDPC_N49_K24"
 ANALOG_BITS = 32  # float32: what one analog channel use is charged as
 FULL_SNRS = [-4, -2, -1, 0, 1, 2, 3, 4, 6, 8, 10, 15, 20, 25, 30]
 QUICK_SNRS = [-2, 0, 2, 4, 10, 20, 30]
@@ -48,7 +50,14 @@ def parse_args(argv=None):
     p.add_argument("--trials", type=int, help="channel realisations per sentence (default 3, quick 2)")
     p.add_argument("--snrs", type=float, nargs="+", help="per-symbol SNRs in dB")
     p.add_argument("--channels", nargs="+", default=["awgn", "rayleigh"], choices=["awgn", "rayleigh"])
-    p.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
+    p.add_argument("--schemes", nargs="+", default=list(SCHEMES),
+                   help="jscc, lm-sscc-DECODER[@CODE] or classic-sscc[-DECODER][@CODE]; DECODER is any "
+                        "make_decoder kind (bp, osd2, scl32, hybrid, ...; 'ecct' means --ecct-decoder), "
+                        f"CODE any library code (default {DEFAULT_CODE}); e.g. lm-sscc-osd2, "
+                        "lm-sscc-scl32@POLAR_N128_K64, classic-sscc-osd2")
+    p.add_argument("--header-format", default="compact", choices=["compact", "lean"],
+                   help="LM message header (docs/message_format.md)")
+    p.add_argument("--engine", default="hf", choices=["hf", "native"], help="LM engine for the messages")
     p.add_argument("--lm", default="default", help="'default' (SmolLM2-135M), 'tiny' (random, fast, "
                    "compresses badly: plumbing checks only) or a model path")
     p.add_argument("--ecct-decoder", default="hybrid", choices=["hybrid", "ecct"],
@@ -63,7 +72,34 @@ def parse_args(argv=None):
     args.sentences = args.sentences or (6 if args.quick else 60)
     args.trials = args.trials or (2 if args.quick else 3)
     args.snrs = args.snrs or (QUICK_SNRS if args.quick else FULL_SNRS)
+    try:
+        args.parsed = {name: parse_scheme(name, args.ecct_decoder) for name in args.schemes}
+    except ValueError as e:
+        p.error(str(e))
     return args
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One compared system: its source coder ('lm', 'classic' or 'jscc') and, for the digital
+    ones, the channel code and decoder."""
+    name: str
+    source: str
+    decoder: str | None = None
+    code: str | None = None
+
+
+def parse_scheme(name: str, ecct_decoder: str = "hybrid") -> Scheme:
+    if name == "jscc":
+        return Scheme(name, "jscc")
+    base, _, code = name.partition("@")
+    for prefix, source in (("lm-sscc", "lm"), ("classic-sscc", "classic")):
+        if base == prefix or base.startswith(prefix + "-"):
+            decoder = base[len(prefix) + 1:] or "bp"
+            return Scheme(name, source, ecct_decoder if decoder == "ecct" else decoder,
+                          code or DEFAULT_CODE)
+    raise ValueError(f"unknown scheme {name!r}: expected jscc, lm-sscc-DECODER[@CODE] or "
+                     "classic-sscc[-DECODER][@CODE]")
 
 
 def log(*a):
@@ -71,17 +107,19 @@ def log(*a):
 
 
 # -- source coding, once per sentence -------------------------------------------------------------
-def lm_messages(texts, lm_name, verify):
-    """LM-coded messages (bytes) of the texts, cached on disk per model fingerprint."""
+def lm_messages(texts, lm_name, verify, header_format="compact", engine="hf"):
+    """LM-coded messages (bytes) of the texts, cached on disk per model fingerprint (which covers
+    the engine and the header format)."""
     from gnuradio.lmsscc.source import LMCodec, load_model
+    from gnuradio.lmsscc.source.lm import NumericSettings
 
     if lm_name == "tiny":
         from gnuradio.lmsscc.source.tiny import tiny_model
         lm = tiny_model()
     else:
-        lm = load_model(None if lm_name == "default" else lm_name)
-    codec = LMCodec(lm, compact=True)
-    key = hashlib.sha256(codec.fingerprint + lm_name.encode()).hexdigest()[:16]
+        lm = load_model(None if lm_name == "default" else lm_name, NumericSettings(engine=engine))
+    codec = LMCodec(lm, compact=header_format == "compact", lean=header_format == "lean")
+    key = hashlib.sha256(codec.fingerprint + lm_name.encode() + header_format.encode()).hexdigest()[:16]
     cache = json.loads(LM_CACHE.read_text()) if LM_CACHE.exists() else {}
     entry = cache.setdefault(key, {})
     out = []
@@ -177,15 +215,24 @@ def summarize(records, schemes, channels):
     lines = []
     for ch in channels:
         for s in schemes:
-            c = cliff(records, s, ch)
+            c = cliff(records, s.name, ch)
             where = (f"SNR {c['snr_db']:g} dB, {c['energy_per_char_db']:.2f} dB energy/char"
                      if c else "not reached on the grid")
-            lines.append(f"{ch:8s} {s:13s} >=99% exact from {where}")
-        lm, cl = cliff(records, "lm-sscc-ecct", ch), cliff(records, "classic-sscc", ch)
-        if lm and cl:
-            lines.append(f"{ch:8s} LM-SSCC (ECCT) vs classic at 99%: "
-                         f"{cl['energy_per_char_db'] - lm['energy_per_char_db']:.2f} dB less energy per char")
+            lines.append(f"{ch:8s} {s.name:13s} >=99% exact from {where}")
+        for lm_s, cl_s in same_channel_part_pairs(schemes):
+            lm, cl = cliff(records, lm_s.name, ch), cliff(records, cl_s.name, ch)
+            if lm and cl:
+                lines.append(f"{ch:8s} {lm_s.name} vs {cl_s.name} at 99%: "
+                             f"{cl['energy_per_char_db'] - lm['energy_per_char_db']:.2f} dB less energy per char")
     return lines
+
+
+def same_channel_part_pairs(schemes):
+    """(LM scheme, classic scheme) pairs with the same code and decoder: their difference is the
+    source coder alone."""
+    lms = [s for s in schemes if s.source == "lm"]
+    classics = [s for s in schemes if s.source == "classic"]
+    return [(a, b) for a in lms for b in classics if (a.code, a.decoder) == (b.code, b.decoder)]
 
 
 def plot(records, prefix, schemes, channels):
@@ -232,43 +279,46 @@ def main(argv=None):
 
     texts = data.held_out_news_texts(args.sentences, fits=fits)
     log(f"{len(texts)} held-out sentences, {np.mean([len(t) for t in texts]):.1f} chars on average")
+    schemes = list(args.parsed.values())
     messages = {}
-    if "classic-sscc" in args.schemes:
-        messages["classic-sscc"] = [classic_compress(t) for t in texts]
-    if {"lm-sscc-ecct", "lm-sscc-bp"} & set(args.schemes):
-        lm_msgs, lm_name = lm_messages(texts, args.lm, args.verify_lm)
-        messages["lm-sscc-ecct"] = messages["lm-sscc-bp"] = lm_msgs
+    if any(s.source == "classic" for s in schemes):
+        messages["classic"] = [classic_compress(t) for t in texts]
+    lm_name = None
+    if any(s.source == "lm" for s in schemes):
+        messages["lm"], lm_name = lm_messages(texts, args.lm, args.verify_lm, args.header_format, args.engine)
         if args.lm == "tiny":
             log("NOTE: LM-SSCC uses the tiny random LM (--lm tiny): plumbing only, not a result")
-    for s, msgs in messages.items():
-        log(f"{s}: {np.mean([8 * len(m) for m in msgs]):.1f} message bits per sentence")
-    decoders = {"lm-sscc-ecct": args.ecct_decoder, "lm-sscc-bp": "bp", "classic-sscc": "bp"}
+    for source, msgs in messages.items():
+        log(f"{source}: {np.mean([8 * len(m) for m in msgs]):.1f} message bits per sentence")
 
     def decode_text(scheme):
-        if scheme == "classic-sscc":
+        if scheme.source == "classic":
             return lambda msg, i: _safe(classic_decompress, msg)
-        return lambda msg, i: texts[i] if msg == messages[scheme][i] else "<undetected error>"
+        return lambda msg, i: texts[i] if msg == messages["lm"][i] else "<undetected error>"
 
     records = []
-    jobs = [(ch, snr, s) for ch in args.channels for snr in args.snrs for s in args.schemes]
+    jobs = [(ch, snr, s) for ch in args.channels for snr in args.snrs for s in schemes]
     links = {}
     for k, (ch, snr, s) in enumerate(tqdm(jobs, desc="points", file=sys.stderr)):
         rng = np.random.default_rng([args.seed, k])
-        if s == "jscc":
+        if s.source == "jscc":
             hyps, uses = run_jscc(jscc, texts, snr, ch, args.trials, args.seed * 1000 + k)
             charge = ANALOG_BITS
         else:
-            link = links.setdefault((s, ch), DigitalLink(decoders[s], ch))
-            hyps, uses = run_digital(link, messages[s], texts, decode_text(s), snr, ch, args.trials, rng)
+            link = links.setdefault((s.decoder, s.code, ch), DigitalLink(s.decoder, ch, s.code))
+            hyps, uses = run_digital(link, messages[s.source], texts, decode_text(s), snr, ch,
+                                     args.trials, rng)
             charge = 1
-        records.append(score(s, ch, snr, texts, hyps, uses, args.trials, charge))
+        rec = score(s.name, ch, snr, texts, hyps, uses, args.trials, charge)
+        rec.update(decoder=s.decoder, code=s.code,
+                   header_format=args.header_format if s.source == "lm" else None)
+        records.append(rec)
     if not args.no_similarity:
         add_similarity(records)
     for r in records:
         r.pop("_refs"), r.pop("_hyps")
         r["lm"] = lm_name if r["scheme"].startswith("lm-sscc") else None
-        r["decoder"] = decoders.get(r["scheme"])
-    for line in summarize(records, args.schemes, args.channels):
+    for line in summarize(records, list(args.parsed.values()), args.channels):
         print(line)
     print(f"wall time {time.time() - t0:.0f} s")
     if args.json:
