@@ -19,6 +19,7 @@ using f32_array = py::array_t<float, py::array::c_style>;
 
 void bind_llama_engine(py::module& m); // llama_engine_python.cc
 void bind_scl(py::module& m);          // scl_python.cc
+void bind_osd(py::module& m);          // osd_python.cc
 
 namespace {
 
@@ -152,4 +153,5 @@ PYBIND11_MODULE(lmsscc_python, m)
 
     bind_llama_engine(m);
     bind_scl(m);
+    bind_osd(m);
 }

@@ -17,6 +17,7 @@ _LAZY = {
     "load_model": ".weights", "save_model": ".weights", "shipped_weights": ".weights",
     "measure_point": ".evaluate",
     "SCLDecoder": ".polar", "polar_structure": ".polar",
+    "OSDDecoder": ".osd", "osd_decoder": ".blocks",
     "fec_encoder": ".blocks", "ecct_decoder": ".blocks", "bp_decoder": ".blocks",
 }
 

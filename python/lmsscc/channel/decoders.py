@@ -7,6 +7,7 @@
                      syndrome check go through the ECCT, whose output seeds BP restarts; the most
                      likely valid codeword wins. Reported separately from the pure ECCT everywhere;
   * BPRestarts     : the same restart scheme WITHOUT any network (ablation control for the hybrid).
+  * OSDDecoder     : ordered-statistics decoding (osd.py, C++ kernel), kinds osd (order 2), osd0..osd3.
 
 Info bits are then code.extract_info(codeword_bits).
 """
@@ -167,4 +168,7 @@ def make_decoder(kind: str, code, weights=None, device: str = "cpu"):
     if kind == "sc" or kind.startswith("scl"):
         from .polar import SCLDecoder, parse_list_size
         return SCLDecoder(code, list_size=parse_list_size(kind))
+    if kind.startswith("osd"):
+        from .osd import OSDDecoder, osd_kind_order
+        return OSDDecoder(code, order=osd_kind_order(kind))
     raise ValueError(f"unknown decoder {kind!r}")
