@@ -2,8 +2,8 @@
 with the JSCC: message bytes -> link frame (seq, length, CRC-32) -> LDPC(49,24) -> BPSK -> channel
 -> LLRs -> channel decoder -> frame CRC check.
 
-What is sent per message: one PHY-header codeword (24 bits: modulation, codeword count, CRC-8) and
-the frame's codewords, all BPSK, one real symbol per complex channel use, Es = 1. Preamble and
+What is sent per message: the PHY-header codeword(s) (phy/frame.py) and the frame's codewords, all
+decoded by the same channel decoder, all BPSK, one real symbol per complex channel use, Es = 1. Preamble and
 pilots of the burst modem are left out for every scheme (synchronisation is assumed perfect, as
 for the JSCC, whose fixed block needs no header). Rayleigh: one complex gain per message (block
 fading, like DeepSC's channel and the JSCC here), perfect CSI at the receiver.
@@ -78,7 +78,9 @@ class DigitalLink:
         if decoder in ("ecct", "hybrid"):
             weights = f"ecct_{self.code.name}_{'rayleigh' if channel == 'rayleigh' else 'awgn'}"
         self.decoder = make_decoder(decoder, self.code, weights)
-        self.header_decoder = make_decoder("bp", self.code)
+        # The PHY header gets the payload's decoder: a weaker one there (BP on a Polar code, say)
+        # would lose bursts whose payload decodes.
+        self.header_decoder = self.decoder
 
     def _encode(self, bits):
         k = self.code.k
