@@ -32,6 +32,10 @@ blocks:
   parameters: {weights: ecct_LDPC_N49_K24_awgn, hybrid: 'True', strip_padding: 'True',
                llr_scale: '1.0', threads: '0'}
   states: {coordinate: [400, 200], rotation: 0, state: enabled}
+- name: osd
+  id: lmsscc_osd_decoder
+  parameters: {code: LDPC_N49_K24, order: '2', strip_padding: 'True', llr_scale: '1.0'}
+  states: {coordinate: [400, 300], rotation: 0, state: enabled}
 - name: dbg
   id: blocks_message_debug
   parameters: {en_uvec: 'True'}
@@ -43,6 +47,8 @@ connections:
 - [enc, pdus, dbg, store]
 - [bp, pdus, dbg, store]
 - [ec, pdus, dbg, store]
+- [strobe, strobe, osd, pdus]
+- [osd, pdus, dbg, store]
 metadata: {file_format: 1}
 """
 
@@ -59,13 +65,14 @@ def test_yaml_compiles_and_flowgraph_drops_non_pdus(tmp_path):
         import fec_yaml_test
         tb = fec_yaml_test.fec_yaml_test()
         tb.start()
+        under_test = (tb.enc, tb.bp, tb.ec, tb.osd)
         t_end = time.time() + 20
-        while time.time() < t_end and min(tb.enc.dropped, tb.bp.dropped, tb.ec.dropped) < 1:
+        while time.time() < t_end and min(b.dropped for b in under_test) < 1:
             time.sleep(0.05)
         tb.stop()
         tb.wait()
     finally:
         sys.path.remove(str(tmp_path))
     # The strobe sends PMT_T, which is not a PDU: every block logs, drops and keeps running.
-    assert min(tb.enc.dropped, tb.bp.dropped, tb.ec.dropped) >= 1
-    assert tb.enc.processed == tb.bp.processed == tb.ec.processed == 0
+    assert min(b.dropped for b in under_test) >= 1
+    assert all(b.processed == 0 for b in under_test)

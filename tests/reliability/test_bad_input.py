@@ -249,8 +249,9 @@ def good_llrs():
 
 
 @pytest.mark.parametrize("make", [lambda: cb.bp_decoder("LDPC_N49_K24"),
-                                  lambda: cb.ecct_decoder("ecct_LDPC_N49_K24_awgn")],
-                         ids=["bp_decoder", "ecct_decoder"])
+                                  lambda: cb.ecct_decoder("ecct_LDPC_N49_K24_awgn"),
+                                  lambda: cb.osd_decoder("LDPC_N49_K24")],
+                         ids=["bp_decoder", "ecct_decoder", "osd_decoder"])
 def test_channel_decoders(make, good_llrs):
     dec = make()
     rec = quiet(dec)

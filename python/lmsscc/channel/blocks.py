@@ -1,6 +1,6 @@
-"""GNU Radio message blocks for channel coding: fec_encoder, ecct_decoder, bp_decoder.
+"""GNU Radio message blocks for channel coding: fec_encoder, ecct_decoder, bp_decoder, osd_decoder.
 
-All three have one message input and one message output, both named 'pdus'. A PDU is
+All of them have one message input and one message output, both named 'pdus'. A PDU is
 pmt.cons(metadata_dict, uniform_vector):
 
   fec_encoder   in : u8vector of bits (0/1), any length
@@ -9,7 +9,7 @@ pmt.cons(metadata_dict, uniform_vector):
                      fec_code, fec_n, fec_k, fec_info_bits (original length), fec_pad_bits
   ecct_decoder  in : f32vector of LLRs (package convention: L = ln P(1)/P(0), positive -> 1, as
   bp_decoder         gr-digital's constellation_soft_decoder), a whole number of codewords; all
-                     codewords of one PDU are decoded in one batch
+  osd_decoder        codewords of one PDU are decoded in one batch
                 out: u8vector of info bits; trailing padding removed when the metadata carries
                      fec_pad_bits (set strip_padding=False to keep it); metadata gains fec_decoder,
                      fec_frames and fec_unsatisfied_frames (frames whose output fails the syndrome)
@@ -144,6 +144,24 @@ class bp_decoder(_DecoderBlock):  # noqa: N801
         dec = _BPAdapter(BPDecoder(c.H, max_iter=max_iter))
         _DecoderBlock.__init__(self, "lmsscc_bp_decoder", c, dec, f"bp{int(max_iter)}",
                                strip_padding, llr_scale)
+
+
+class osd_decoder(_DecoderBlock):  # noqa: N801
+    """Ordered-statistics decoding (osd.OSDDecoder, C++ kernel) of order `order`: near maximum
+    likelihood on short codes (order 2 on LDPC_N49_K24 is within ~0.1 nats of ML).
+
+    The decision depends only on the signs, the ordering and the relative sizes of the LLRs, so
+    a positive llr_scale does not change the output (it is kept for parity with bp_decoder).
+    """
+
+    def __init__(self, code: str = "LDPC_N49_K24", order: int = 2, strip_padding: bool = True,
+                 llr_scale: float = 1.0):
+        from .osd import OSDDecoder
+
+        c = load_code(code)
+        dec = OSDDecoder(c, order=int(order))
+        _DecoderBlock.__init__(self, "lmsscc_osd_decoder", c, dec, dec.name, strip_padding,
+                               llr_scale)
 
 
 class _BPAdapter:
