@@ -34,7 +34,7 @@ from gnuradio.lmsscc.channel import decoders, evaluate
 from gnuradio.lmsscc.channel.codes import load_code
 from gnuradio.lmsscc.channel.ecct import (VARIANTS, ECCT, ECCTConfig, count_parameters, decide,
                                           llr_to_reliability)
-from gnuradio.lmsscc.channel.weights import save_model
+from gnuradio.lmsscc.channel.weights import load_model, save_model
 
 
 def parse_args(argv=None):
@@ -79,11 +79,18 @@ def parse_args(argv=None):
     p.add_argument("--eval-bp-frames", type=int, default=20_000)
     p.add_argument("--eval-batch", type=int, default=65_536)
     p.add_argument("--resume", action="store_true", help="continue from --ckpt if it exists")
+    p.add_argument("--init-from", default=None,
+                   help="start from trained weights (a shipped name or path): their card's architecture "
+                        "(layers, d_model, heads, variant) replaces --layers/--d-model/--heads/--variant; "
+                        "fresh Adam state and schedule. Ignored when --resume finds a checkpoint")
     p.add_argument("--export-only", action="store_true",
                    help="no training: write STEM.safetensors/.json from the checkpoint (e.g. mid-run)")
     p.add_argument("--eval-ebn0", type=float, nargs="*", default=None,
                    help="Eb/N0 points for the card's final metrics (default 4 5 6 awgn / 6 8 10 rayleigh)")
     p.add_argument("--eval-frames", type=int, default=20_000)
+    p.add_argument("--eval-decoders", nargs="+", choices=("ecct", "bp50", "hybrid_bp50_then_ecct"),
+                   default=["ecct", "bp50", "hybrid_bp50_then_ecct"],
+                   help="decoders of the card's final metrics (BP on dense codes is slow)")
     return p.parse_args(argv)
 
 
@@ -178,14 +185,28 @@ def train(args):
     torch.manual_seed(args.seed)
     code = load_code(args.code)
     lo, hi, eval_points = default_ranges(args)
-    cfg = ECCTConfig(n=code.n, m=code.H.shape[0], layers=args.layers, d_model=args.d_model,
-                     heads=resolved_heads(args), variant=args.variant)
+    init_card = None
+    if args.init_from:
+        model, init_card, init_code = load_model(args.init_from)
+        if init_code.sha256 != code.sha256:
+            raise SystemExit(f"--init-from {args.init_from}: trained for {init_code.name}, not {code.name}")
+        cfg = model.cfg
+        args.layers, args.d_model, args.heads, args.variant = cfg.layers, cfg.d_model, cfg.heads, cfg.variant
+        model.train()
+    else:
+        cfg = ECCTConfig(n=code.n, m=code.H.shape[0], layers=args.layers, d_model=args.d_model,
+                         heads=resolved_heads(args), variant=args.variant)
+        model = ECCT(cfg, code.H)
     clip_norm = resolved_clip(args)
     device = args.device
-    model = ECCT(cfg, code.H).to(device)
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     ckpt = Path(args.ckpt or f"{args.out}.ckpt.safetensors")
     state = {"step": 0, "samples": 0, "train_seconds": 0.0, "loss_ema": None}
+    if init_card is not None:
+        state["init_from"] = {"weights": str(args.init_from),
+                              "samples_seen": init_card["training"]["samples_seen"],
+                              "wall_time_s": init_card["training"]["wall_time_s"]}
     if args.export_only and not ckpt.is_file():
         raise SystemExit(f"--export-only: no checkpoint {ckpt}")
     if (args.resume or args.export_only) and ckpt.is_file():
@@ -255,6 +276,8 @@ def final_metrics(args, code, model, eval_points):
     out = []
     for eb in eval_points:
         for name, d in (("ecct", dec), ("bp50", bp), ("hybrid_bp50_then_ecct", hybrid)):
+            if name not in args.eval_decoders:
+                continue
             r = evaluate.measure_point(d, code, eb, args.channel, max_frames=args.eval_frames,
                                        min_frame_errors=10 ** 9, seed=12345)
             out.append({"decoder": name, "ebn0_db": eb, "frames": r["frames"],
@@ -338,6 +361,7 @@ def main(argv=None):
                      "budget_clock": args.clock,
                      "warmup_steps": args.warmup_steps, "schedule": "cosine over the wall-clock budget"
                      if args.minutes else f"cosine over {args.steps} steps",
+                     "init_from": state.get("init_from"),
                      "steps": state["step"], "samples_seen": state["samples"],
                      "wall_time_s": round(state["train_seconds"], 1), "threads": args.threads,
                      "device": args.device, "final_loss_ema": state["loss_ema"], "seed": args.seed,

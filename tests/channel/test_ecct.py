@@ -314,3 +314,20 @@ def test_gpu_training_script_runs_on_cpu_with_a_tiny_budget(tmp_path):
     assert all({"frame_errors", "ber", "codewords_per_s"} <= set(p) for p in ecct)
     card = json.loads(Path(f"{stem}.json").read_text())
     assert card["config"] == record["config"]
+
+
+def test_training_can_start_from_shipped_weights(tmp_path):
+    """--init-from keeps the card's architecture (here a legacy card) and records where it started."""
+    train = _load_train_app()
+    stem = tmp_path / "warm"
+    train.main(["--code", "LDPC_N49_K24", "--init-from", "ecct_LDPC_N49_K24_awgn", "--layers", "6",
+                "--steps", "2", "--batch", "16", "--clip-grad", "1.0", "--eval-ebn0", "6",
+                "--eval-frames", "64", "--eval-decoders", "ecct", "--out", str(stem)])
+    card = json.loads(stem.with_suffix(".json").read_text())
+    shipped = json.loads((WEIGHTS_DIR / "ecct_LDPC_N49_K24_awgn.json").read_text())
+    assert card["config"] == {**shipped["config"], "variant": "legacy"}     # not the --layers given
+    assert card["training"]["init_from"]["samples_seen"] == shipped["training"]["samples_seen"]
+    assert [p["decoder"] for p in card["final_metrics"]["points"]] == ["ecct"]
+    with pytest.raises(SystemExit, match="trained for"):
+        train.main(["--code", "POLAR_N64_K32", "--init-from", "ecct_LDPC_N49_K24_awgn", "--steps", "1",
+                    "--out", str(tmp_path / "bad")])

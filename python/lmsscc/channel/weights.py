@@ -46,7 +46,12 @@ def load_model(name_or_path, device: str = "cpu"):
     code = load_code(card["code"])
     if card.get("code_sha256") and card["code_sha256"] != code.sha256:
         raise ValueError(f"{st_path.name}: trained for a different H than {card['code']} here")
-    cfg = ECCTConfig(**card["config"])
+    # Cards written before ECCTConfig.variant existed have no such field: the dataclass default
+    # ("legacy") rebuilds the architecture they were trained with.
+    try:
+        cfg = ECCTConfig(**card["config"])
+    except TypeError as err:
+        raise ValueError(f"{st_path.name}: card config not understood by this version ({err})") from None
     model = ECCT(cfg, code.H)
     model.load_state_dict(load_file(str(st_path), device="cpu"))
     return model.to(device).eval(), card, code
