@@ -126,15 +126,15 @@ namespace {
 uint64_t count_patterns(size_t k, int order);
 } // namespace
 
-int gf2_min_distance(const std::vector<uint64_t>& rows, size_t k, size_t words)
+namespace {
+
+/* Number of codewords of each weight 0..n in the span of `rows` (k of them),
+ * by Gray code: step t flips row ctz(t), so each codeword costs one row XOR. */
+std::vector<uint64_t> weight_distribution(const std::vector<uint64_t>& rows, size_t k, size_t n)
 {
-    if (k > 40)
-        throw std::invalid_argument("gf2_min_distance: k > 40 is too many codewords to enumerate");
-    if (k == 0)
-        throw std::invalid_argument("gf2_min_distance: empty code");
-    std::vector<uint64_t> cw(words, 0);
-    int best = std::numeric_limits<int>::max();
-    // Gray code: step t flips generator row ctz(t), so each codeword costs one row XOR.
+    const size_t words = word_count(n);
+    std::vector<uint64_t> count(n + 1, 0), cw(words, 0);
+    count[0] = 1;
     for (uint64_t t = 1; t < (uint64_t(1) << k); ++t) {
         const size_t row = size_t(__builtin_ctzll(t));
         int weight = 0;
@@ -142,9 +142,65 @@ int gf2_min_distance(const std::vector<uint64_t>& rows, size_t k, size_t words)
             cw[w] ^= rows[row * words + w];
             weight += __builtin_popcountll(cw[w]);
         }
-        best = std::min(best, weight);
+        ++count[size_t(weight)];
     }
-    return best;
+    return count;
+}
+
+/* d_min from the dual code's weight distribution B (dual dimension r) by the
+ * MacWilliams identity: 2^r A_j = sum_w B_w K_j(w), with the Krawtchouk
+ * polynomial K_j(w) = sum_s (-1)^s C(w, s) C(n - w, j - s). d_min <= r + 1
+ * (Singleton), so only j <= r + 1 is needed. Exact in 128-bit integers;
+ * returns 0 when the numbers could overflow them. */
+int dmin_from_dual(const std::vector<uint64_t>& B, size_t r, size_t n)
+{
+    using i128 = __int128;
+    const size_t jmax = std::min(n, r + 1);
+    // |sum| <= 2^r C(n, j): keep it well inside 2^126.
+    const double log2_bound = (std::lgamma(double(n) + 1) - std::lgamma(double(jmax) + 1) -
+                               std::lgamma(double(n - jmax) + 1)) / std::log(2.0) +
+                              double(r) + std::log2(double(n) + 1);
+    if (n > 4096 || log2_bound > 120)
+        return 0;
+    std::vector<std::vector<i128>> C(n + 1, std::vector<i128>(jmax + 1, 0));
+    for (size_t a = 0; a <= n; ++a) {
+        C[a][0] = 1;
+        for (size_t b = 1; b <= std::min(a, jmax); ++b)
+            C[a][b] = C[a - 1][b - 1] + (b < a ? C[a - 1][b] : 0);
+    }
+    for (size_t j = 1; j <= jmax; ++j) {
+        i128 sum = 0;
+        for (size_t w = 0; w <= n; ++w) {
+            if (!B[w])
+                continue;
+            i128 kraw = 0;
+            for (size_t s = 0; s <= std::min(j, w); ++s)
+                if (j - s <= n - w)
+                    kraw += (s & 1 ? -1 : 1) * C[w][s] * C[n - w][j - s];
+            sum += i128(B[w]) * kraw;
+        }
+        const i128 dual_size = i128(1) << r;
+        if (sum < 0 || sum % dual_size != 0)
+            throw std::logic_error("MacWilliams identity gave a non-integer weight count");
+        if (sum > 0)
+            return int(j);
+    }
+    throw std::logic_error("MacWilliams identity found no codeword within the Singleton bound");
+}
+
+} // namespace
+
+int gf2_min_distance(const std::vector<uint64_t>& rows, size_t k, size_t words)
+{
+    if (k > 40)
+        throw std::invalid_argument("gf2_min_distance: k > 40 is too many codewords to enumerate");
+    if (k == 0)
+        throw std::invalid_argument("gf2_min_distance: empty code");
+    const std::vector<uint64_t> count = weight_distribution(rows, k, words * 64);
+    for (size_t w = 1; w < count.size(); ++w)
+        if (count[w])
+            return int(w);
+    throw std::invalid_argument("gf2_min_distance: rows are all zero");
 }
 
 osd_decoder::osd_decoder(std::vector<uint64_t> generator_rows, size_t k, size_t n, int dmin,
@@ -172,15 +228,23 @@ void check_options(const osd_decoder::options& opt)
         throw std::invalid_argument("dmin must be -1 (compute) or a positive distance");
 }
 
-/* d_min for early_stop: given, enumerated for small k, else the column bound of H. */
+/* d_min for early_stop: given; enumerated for small k; from the enumerated
+ * dual (MacWilliams) for small n - k; else the column bound of H. H is a basis
+ * of the dual (n - k rows). */
 std::pair<int, bool> choose_dmin(const osd_decoder::options& opt, const std::vector<uint64_t>& G,
-                                 size_t k, const std::vector<uint64_t>& H, size_t m, size_t n)
+                                 size_t k, const std::vector<uint64_t>& H, size_t n)
 {
     if (opt.dmin > 0)
         return {opt.dmin, true};
     if (int(k) <= opt.dmin_enumeration_max_k)
         return {gf2_min_distance(G, k, word_count(n)), true};
-    return {dmin_bound_from_columns(H, m, n), false};
+    const size_t r = n - k;
+    if (int(r) <= opt.dmin_enumeration_max_k) {
+        const int d = dmin_from_dual(weight_distribution(H, r, n), r, n);
+        if (d > 0)
+            return {d, true};
+    }
+    return {dmin_bound_from_columns(H, r, n), false};
 }
 
 } // namespace
@@ -190,7 +254,6 @@ osd_decoder::from_parity_check(const uint8_t* H, size_t m, size_t n, const optio
 {
     check_options(opt);
     std::vector<uint64_t> rows = pack_rows(H, m, n, "parity-check matrix");
-    const std::vector<uint64_t> original = rows;
     const std::vector<size_t> pivots = rref(rows, m, n);
     if (pivots.empty())
         throw std::invalid_argument("parity-check matrix is all zero (no constraint: not a code "
@@ -200,7 +263,8 @@ osd_decoder::from_parity_check(const uint8_t* H, size_t m, size_t n, const optio
         throw std::invalid_argument("parity-check matrix has rank n = " + std::to_string(n) +
                                     ", so k = 0 (only the zero codeword)");
     std::vector<uint64_t> G = null_space(rows, pivots, n);
-    const auto dmin = choose_dmin(opt, G, k, original, m, n);
+    rows.resize(pivots.size() * word_count(n)); // a basis of the dual
+    const auto dmin = choose_dmin(opt, G, k, rows, n);
     if (opt.dmin > int(n))
         throw std::invalid_argument("dmin larger than n");
     return osd_decoder(std::move(G), k, n, dmin.first, dmin.second, opt);
@@ -221,7 +285,7 @@ osd_decoder::from_generator(const uint8_t* Gbytes, size_t rows_in, size_t n, con
     const size_t words = word_count(n);
     rows.resize(k * words);
     std::vector<uint64_t> H = null_space(rows, pivots, n);
-    const auto dmin = choose_dmin(opt, rows, k, H, n - k, n);
+    const auto dmin = choose_dmin(opt, rows, k, H, n);
     if (opt.dmin > int(n))
         throw std::invalid_argument("dmin larger than n");
     return osd_decoder(std::move(rows), k, n, dmin.first, dmin.second, opt);

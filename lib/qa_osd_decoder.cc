@@ -238,6 +238,25 @@ static void test_min_distance()
     CHECK(bound.dmin() == 3 && !bound.dmin_exact());
 }
 
+/* d_min from the dual's weights (MacWilliams) equals direct enumeration. */
+static void test_min_distance_from_dual(std::mt19937_64& rng)
+{
+    osd_decoder::options via_dual;
+    const small_code h = hamming74();
+    via_dual.dmin_enumeration_max_k = 3; // k = 4 too many, n - k = 3 enumerated
+    const osd_decoder d = osd_decoder::from_parity_check(h.H.data(), 3, 7, via_dual);
+    CHECK(d.dmin() == 3 && d.dmin_exact());
+    for (int trial = 0; trial < 12; ++trial) {
+        const size_t m = 4 + size_t(trial % 5), n = 14 + size_t(trial);
+        const small_code c = random_code(rng, m, n, 0.3);
+        const osd_decoder direct = osd_decoder::from_parity_check(c.H.data(), m, n, {});
+        via_dual.dmin_enumeration_max_k = int(m); // n - k <= m < k
+        const osd_decoder dual = osd_decoder::from_parity_check(c.H.data(), m, n, via_dual);
+        CHECK(direct.dmin_exact() && dual.dmin_exact());
+        CHECK(direct.dmin() == dual.dmin());
+    }
+}
+
 int main()
 {
     std::mt19937_64 rng(20261202);
@@ -250,5 +269,6 @@ int main()
     test_generator_equals_parity_check();
     test_degenerate_inputs();
     test_min_distance();
+    test_min_distance_from_dual(rng);
     return qa_exit_code("qa_osd_decoder");
 }

@@ -146,6 +146,21 @@ def test_rules_never_change_the_result(ldpc49, ebn0, order):
         assert fast.stats["skipped"] == n_frames * fast.patterns_per_frame - fast.stats["candidates"]
 
 
+def test_dmin_of_library_codes_and_rules_on_bch63():
+    """d_min as early_stop uses it: enumerated (k <= 24), from the dual by the MacWilliams
+    identity (n - k <= 24: BCH(63,45) has designed distance 7), else a lower bound."""
+    assert OSDDecoder(load_code("BCH_N31_K16")).kernel.dmin == 7
+    bch = load_code("BCH_N63_K45")
+    dec = OSDDecoder(bch, 2)
+    assert (dec.kernel.dmin, dec.kernel.dmin_exact) == (7, True)
+    _, _, llr = simulate_llrs(bch, 4.0, 1500, "awgn", rng=np.random.default_rng(63))
+    exhaustive = OSDDecoder(bch, 2, prune=False, early_stop=False)
+    np.testing.assert_array_equal(dec.decode(llr), exhaustive.decode(llr))
+    assert dec.stats["early_stops"] > 0
+    polar = OSDDecoder(load_code("POLAR_N64_K32")).kernel         # k = n - k = 32: a bound
+    assert not polar.dmin_exact and 1 <= polar.dmin <= 8
+
+
 def test_order2_beats_bp50_at_4db(ldpc49):
     """Fixed seed, 4,000 frames at 4 dB: BP-50 -ln(BER) ~6.1, OSD-2 ~8.9 (about 17x fewer bit
     errors). Assert OSD-2 has at most 1/4 of BP's bit errors and every output is a codeword."""

@@ -31,7 +31,7 @@
  *    smallest reliabilities outside c's discrepancy set D; when c's
  *    discrepancy is below that, c is the maximum-likelihood codeword and the
  *    search stops. d_min (or a lower bound of it, which keeps the rule valid)
- *    is computed at construction.
+ *    is computed at construction (options::dmin).
  *
  * Candidates replace the best one only when strictly better and are visited
  * in the same order with or without the rules, which is why the rules cannot
@@ -66,9 +66,11 @@ public:
         int order = 2;           //!< test-pattern weight bound, 0..k (larger is clamped to k)
         bool prune = true;       //!< skip patterns whose MRIP flips alone are too costly
         bool early_stop = true;  //!< stop when the best candidate is provably ML
-        //! Minimum distance used by early_stop: -1 computes it (exactly when
-        //! k <= dmin_enumeration_max_k, else a lower bound from H's columns);
-        //! a positive value is taken as given (a lower bound is also valid).
+        //! Minimum distance used by early_stop: -1 computes it, exactly when
+        //! k <= dmin_enumeration_max_k (all codewords enumerated) or
+        //! n - k <= dmin_enumeration_max_k (the dual enumerated, MacWilliams
+        //! identity), else a lower bound from H's columns; a positive value is
+        //! taken as given (a lower bound of d_min also keeps the rule valid).
         int dmin = -1;
         int dmin_enumeration_max_k = 24;
     };
