@@ -123,7 +123,20 @@ uint64_t saturating_binomial(uint64_t n, uint64_t r)
 } // namespace
 
 namespace {
-uint64_t count_patterns(size_t k, int order);
+
+/* Test patterns per frame: sum_{w<=order} C(k, w), saturating. */
+uint64_t count_patterns(size_t k, int order)
+{
+    uint64_t total = 0;
+    for (int w = 0; w <= order; ++w) {
+        const uint64_t c = saturating_binomial(k, uint64_t(w));
+        total = (total > std::numeric_limits<uint64_t>::max() - c)
+                    ? std::numeric_limits<uint64_t>::max()
+                    : total + c;
+    }
+    return total;
+}
+
 } // namespace
 
 namespace {
@@ -220,12 +233,13 @@ osd_decoder::osd_decoder(std::vector<uint64_t> generator_rows, size_t k, size_t 
 
 namespace {
 
-void check_options(const osd_decoder::options& opt)
+void check_options(const osd_decoder::options& opt, size_t n)
 {
     if (opt.order < 0)
         throw std::invalid_argument("OSD order must be >= 0, got " + std::to_string(opt.order));
-    if (opt.dmin == 0 || opt.dmin < -1)
-        throw std::invalid_argument("dmin must be -1 (compute) or a positive distance");
+    if (opt.dmin == 0 || opt.dmin < -1 || opt.dmin > int(n))
+        throw std::invalid_argument("dmin must be -1 (compute) or a distance in 1..n, got " +
+                                    std::to_string(opt.dmin));
 }
 
 /* d_min for early_stop: given; enumerated for small k; from the enumerated
@@ -252,7 +266,7 @@ std::pair<int, bool> choose_dmin(const osd_decoder::options& opt, const std::vec
 osd_decoder
 osd_decoder::from_parity_check(const uint8_t* H, size_t m, size_t n, const options& opt)
 {
-    check_options(opt);
+    check_options(opt, n);
     std::vector<uint64_t> rows = pack_rows(H, m, n, "parity-check matrix");
     const std::vector<size_t> pivots = rref(rows, m, n);
     if (pivots.empty())
@@ -265,15 +279,13 @@ osd_decoder::from_parity_check(const uint8_t* H, size_t m, size_t n, const optio
     std::vector<uint64_t> G = null_space(rows, pivots, n);
     rows.resize(pivots.size() * word_count(n)); // a basis of the dual
     const auto dmin = choose_dmin(opt, G, k, rows, n);
-    if (opt.dmin > int(n))
-        throw std::invalid_argument("dmin larger than n");
     return osd_decoder(std::move(G), k, n, dmin.first, dmin.second, opt);
 }
 
 osd_decoder
 osd_decoder::from_generator(const uint8_t* Gbytes, size_t rows_in, size_t n, const options& opt)
 {
-    check_options(opt);
+    check_options(opt, n);
     std::vector<uint64_t> rows = pack_rows(Gbytes, rows_in, n, "generator matrix");
     const std::vector<size_t> pivots = rref(rows, rows_in, n);
     const size_t k = pivots.size();
@@ -286,26 +298,9 @@ osd_decoder::from_generator(const uint8_t* Gbytes, size_t rows_in, size_t n, con
     rows.resize(k * words);
     std::vector<uint64_t> H = null_space(rows, pivots, n);
     const auto dmin = choose_dmin(opt, rows, k, H, n);
-    if (opt.dmin > int(n))
-        throw std::invalid_argument("dmin larger than n");
     return osd_decoder(std::move(rows), k, n, dmin.first, dmin.second, opt);
 }
 
-namespace {
-
-uint64_t count_patterns(size_t k, int order)
-{
-    uint64_t total = 0;
-    for (int w = 0; w <= order; ++w) {
-        const uint64_t c = saturating_binomial(k, uint64_t(w));
-        total = (total > std::numeric_limits<uint64_t>::max() - c)
-                    ? std::numeric_limits<uint64_t>::max()
-                    : total + c;
-    }
-    return total;
-}
-
-} // namespace
 
 /* Per-call working memory, allocated once per decode() and reused by every frame. */
 struct osd_scratch {

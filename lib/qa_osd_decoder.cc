@@ -209,6 +209,11 @@ static void test_degenerate_inputs()
     const small_code c = hamming74();
     CHECK(throws_invalid(
         [&] { osd_decoder::from_parity_check(c.H.data(), 3, 7, opts(-1, true, true)); }));
+    for (int bad_dmin : {0, -2, 8}) {
+        osd_decoder::options o;
+        o.dmin = bad_dmin;
+        CHECK(throws_invalid([&] { osd_decoder::from_parity_check(c.H.data(), 3, 7, o); }));
+    }
     const osd_decoder d = osd_decoder::from_parity_check(c.H.data(), 3, 7, {});
     bytes out(7);
     for (double bad : {std::nan(""), double(INFINITY), -double(INFINITY)}) {
