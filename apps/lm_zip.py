@@ -1,17 +1,30 @@
 #!/usr/bin/env python3
 """lm_zip: compress text files with a language model and a range coder.
 
-    lm_zip.py compress IN OUT [--model NAME] [--stats]
-    lm_zip.py decompress IN OUT [--model NAME] [--stats]
+    lm_zip.py compress IN OUT [--engine E] [--context C] [--header-format F] ...
+    lm_zip.py decompress IN OUT
 
-IN or OUT may be '-' for stdin/stdout. --stats prints one JSON object on
-stdout (or stderr when OUT is stdout). The receiver must use the same model
-and settings; a mismatch is refused by fingerprint.
+The file records the settings it was made with (engine, header format,
+precision, priming context, chunking, model), so `decompress IN OUT` needs no
+flags; a flag that contradicts the file is refused with one line. IN or OUT
+may be '-' for stdin/stdout. --stats prints one JSON object on stdout (or
+stderr when OUT is stdout).
 """
 
 import argparse
 import json
 import sys
+from dataclasses import replace
+
+# Values used when neither the command line nor the file says otherwise.
+COMPRESS_DEFAULTS = dict(precision=24, threads=1, header_format="lean", context="none",
+                         chunk_chars=4096)
+# Version-1 files (LMZ1) record nothing; these were the defaults that wrote them.
+LEGACY_DEFAULTS = dict(engine="hf", precision=24, threads=1, context="none")
+
+
+class SettingsError(Exception):
+    """A flag contradicts the file, or the file needs something not here."""
 
 
 def parse_args(argv=None):
@@ -20,19 +33,23 @@ def parse_args(argv=None):
     p.add_argument("mode", choices=["compress", "decompress"])
     p.add_argument("input", help="input file, or - for stdin")
     p.add_argument("output", help="output file, or - for stdout")
-    p.add_argument("--model", default="default",
-                   help="'default' (embedded SmolLM2-135M), a .gguf file, or a local HF model folder")
-    p.add_argument("--precision", type=int, default=24, help="range coder precision in bits (default 24)")
-    p.add_argument("--threads", type=int, default=1, help="threads (hf engine: part of the fingerprint)")
-    p.add_argument("--engine", default="hf", choices=["hf", "native"],
-                   help="hf: transformers; native: the deterministic C++ engine (fast, batched)")
+    p.add_argument("--model", help="'default' (embedded SmolLM2-135M, the default), a .gguf file, "
+                   "or a local HF model folder (decompress: the one the file names)")
+    p.add_argument("--precision", type=int, help="range coder precision in bits (default 24)")
+    p.add_argument("--threads", type=int, help="threads (default 1; hf engine: part of the fingerprint)")
+    p.add_argument("--engine", choices=["auto", "hf", "native"],
+                   help="auto (default): native for Llama-family GGUF models, hf otherwise; "
+                        "hf: transformers; native: the deterministic C++ engine (fast, batched)")
+    p.add_argument("--header-format", choices=["standard", "compact", "lean"],
+                   help="message header of each chunk (default lean: smallest; standard: CRC-32)")
     p.add_argument("--batch", type=int, default=8,
                    help="native engine: chunks coded concurrently in one batched model step")
-    p.add_argument("--context", default="none",
-                   help="priming context both ends know: none, a built-in name (europarl, news, radio) or a text file")
-    p.add_argument("--chunk-chars", type=int, default=4096, help="characters per independent chunk")
+    p.add_argument("--context",
+                   help="priming context both ends know: none (default), a built-in name "
+                        "(europarl, news, radio) or a text file")
+    p.add_argument("--chunk-chars", type=int, help="characters per independent chunk (default 4096)")
     p.add_argument("--stats", action="store_true", help="print a JSON summary")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no settings line")
     return p.parse_args(argv)
 
 
@@ -49,52 +66,150 @@ def write_output(path, data):
             f.write(data)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def auto_engine(model):
+    from gnuradio.lmsscc.source import lm as lm_module
+
+    choose = getattr(lm_module, "choose_engine", None)
+    if choose is None:  # older package without the chooser
+        return "hf"
+    return choose(None if model in (None, "", "default") else model)
+
+
+def compress_settings(args):
+    """ZipSettings from the flags and the defaults (context digest filled later)."""
+    from gnuradio.lmsscc.source import lmzip
+
+    values = {k: getattr(args, k) if getattr(args, k) is not None else v
+              for k, v in COMPRESS_DEFAULTS.items()}
+    model = args.model or "default"
+    engine = args.engine if args.engine not in (None, "auto") else auto_engine(model)
+    if values["header_format"] == "standard" and values["context"] != "none":
+        raise SettingsError("the standard header format cannot carry a priming context: "
+                            "use --header-format compact or lean")
+    return replace(lmzip.DEFAULTS, engine=engine, model=model, **values)
+
+
+def _flag(name, value):
+    return f"--{name.replace('_', '-')} {value}"
+
+
+def decompress_settings(args, container, infile):
+    """The file's settings, checked against every flag given; raises
+    SettingsError with one line where they disagree."""
+    from gnuradio.lmsscc.source import lmzip, load_context
+
+    recorded = container.settings
+    if recorded is None:  # version 1: the flags, or the defaults of the time
+        version = container.messages[0][0] >> 4 if container.messages else 1
+        values = {k: getattr(args, k) if getattr(args, k) not in (None, "auto") else v
+                  for k, v in LEGACY_DEFAULTS.items()}
+        return replace(lmzip.DEFAULTS, model=args.model or "default",
+                       header_format=lmzip.FORMAT_NAMES.get(version, "standard"), **values)
+    checked = ["engine", "precision", "header_format", "chunk_chars"]
+    if recorded.engine == "hf":  # the native engine's logits do not depend on threads
+        checked.append("threads")
+    for name in checked:
+        given = getattr(args, name)
+        if given is not None and given != "auto" and given != getattr(recorded, name):
+            raise SettingsError(
+                f"{infile} was compressed with {_flag(name, getattr(recorded, name))}, not "
+                f"{_flag(name, given)}: drop the flag (the file records its settings)")
+    if args.context is not None:
+        ctx = load_context(args.context)
+        digest = ctx.digest[: lmzip.CONTEXT_DIGEST_BYTES] if ctx else b""
+        if digest != recorded.context_digest:
+            raise SettingsError(
+                f"{infile} was compressed with --context {recorded.context}, which is not the "
+                f"given --context {args.context}: drop the flag (the file records its settings)")
+        recorded = replace(recorded, context=args.context)
+    threads = args.threads if args.threads is not None else recorded.threads
+    return replace(recorded, model=args.model or recorded.model, threads=threads)
+
+
+def load_codec(settings, infile=None):
+    """The model and codec for the settings (a file context is checked against
+    the digest the file records)."""
+    from gnuradio.lmsscc.source import LMCodec, NumericSettings, load_context, lmzip, shared_model
+
+    try:
+        ctx = load_context(settings.context)
+    except ValueError as e:
+        where = f"{infile} was primed with '{settings.context}', not a built-in context: " if infile else ""
+        raise SettingsError(f"{where}{e}") from None
+    if infile and settings.context_digest and ctx.digest[: lmzip.CONTEXT_DIGEST_BYTES] != settings.context_digest:
+        raise SettingsError(f"{infile} was primed with another text named '{settings.context}' "
+                            f"(digest {settings.context_digest.hex()}): pass --context with that file")
+    lm = shared_model(settings.model, NumericSettings(threads=settings.threads, engine=settings.engine))
+    fmt_name = settings.header_format
+    try:
+        codec = LMCodec(lm, precision=settings.precision, context=ctx,
+                        compact=fmt_name == "compact", lean=fmt_name == "lean")
+    except ValueError as e:
+        raise SettingsError(str(e)) from None
+    return lm, codec
+
+
+def batched_runner(args, lm, codec):
+    if lm.settings.engine != "native" or args.batch <= 1:
+        return None
+    from gnuradio.lmsscc.source import LMCodec, native_engine
+
+    def make_codec(m):
+        return LMCodec(m, precision=codec.precision, context=codec.context,
+                       compact=codec.version == 2, lean=codec.version == 3)
+
+    return (lambda texts: native_engine.encode_batch(make_codec, lm, texts),
+            lambda msgs: native_engine.decode_batch(make_codec, lm, msgs), args.batch)
+
+
+def run(args):
     from tqdm import tqdm
 
-    from gnuradio.lmsscc.source import LMCodec, MessageFormatError, NumericSettings, load_context, load_model
     from gnuradio.lmsscc.source import lmzip
 
     data = read_input(args.input)
+    bar_kw = dict(unit="tok", disable=True if args.quiet else None, file=sys.stderr)
     if args.mode == "compress":
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
-            sys.exit(f"lm_zip: {args.input} is not UTF-8 text ({e}); lm_zip codes text only")
-    lm = load_model(args.model, NumericSettings(threads=args.threads, engine=args.engine))
-    try:
-        codec = LMCodec(lm, precision=args.precision, context=load_context(args.context))
-    except ValueError as e:
-        sys.exit(f"lm_zip: {e}")
-    bar_kw = dict(unit="tok", disable=True if args.quiet else None, file=sys.stderr)
-    batched = None
-    if args.engine == "native" and args.batch > 1:
-        from gnuradio.lmsscc.source import native_engine
-
-        def make_codec(m):
-            return LMCodec(m, precision=args.precision, context=codec.context)
-
-        batched = (lambda texts: native_engine.encode_batch(make_codec, lm, texts),
-                   lambda msgs: native_engine.decode_batch(make_codec, lm, msgs), args.batch)
-    try:
-        if args.mode == "compress":
-            total = sum(len(lm.tokenize(p)) for p in lmzip.split_text(text, args.chunk_chars))
-            with tqdm(total=total, desc="compress", **bar_kw) as bar:
-                out, stats = lmzip.compress(codec, text, args.chunk_chars, progress=bar.update,
-                                            batched=batched)
-        else:
-            total = lmzip.chunk_tokens(codec, lmzip.split_container(data))
-            with tqdm(total=total, desc="decompress", **bar_kw) as bar:
-                decoded, stats = lmzip.decompress(codec, data, progress=bar.update, batched=batched)
-            out = decoded.encode("utf-8")
-    except (MessageFormatError, ValueError) as e:
-        sys.exit(f"lm_zip: {e}")
+            raise SettingsError(f"{args.input} is not UTF-8 text ({e}); lm_zip codes text only") from None
+        settings = compress_settings(args)
+        lm, codec = load_codec(settings)
+    else:
+        container = lmzip.read_container(data)
+        settings = decompress_settings(args, container, args.input)
+        lm, codec = load_codec(settings, args.input)
+    if not args.quiet:
+        print(f"lm_zip: {settings.describe()}", file=sys.stderr)
+    batched = batched_runner(args, lm, codec)
+    if args.mode == "compress":
+        total = sum(len(lm.tokenize(p)) for p in lmzip.split_text(text, settings.chunk_chars))
+        with tqdm(total=total, desc="compress", **bar_kw) as bar:
+            out, stats = lmzip.compress(codec, text, settings.chunk_chars, progress=bar.update,
+                                        batched=batched, model=settings.model)
+    else:
+        total = lmzip.chunk_tokens(codec, container.messages)  # checks every header first
+        with tqdm(total=total, desc="decompress", **bar_kw) as bar:
+            decoded, stats = lmzip.decompress(codec, container, progress=bar.update, batched=batched)
+        out = decoded.encode("utf-8")
     write_output(args.output, out)
     if args.stats:
-        summary = dict(stats.as_dict(), mode=args.mode, model=lm.name, precision=args.precision)
+        summary = dict(stats.as_dict(), mode=args.mode, model=lm.name, engine=settings.engine,
+                       header_format=settings.header_format, context=settings.context,
+                       precision=settings.precision)
         stream = sys.stderr if args.output == "-" else sys.stdout
         print(json.dumps(summary), file=stream)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from gnuradio.lmsscc.source import MessageFormatError
+
+    try:
+        run(args)
+    except (SettingsError, MessageFormatError, ValueError, OSError) as e:
+        sys.exit(f"lm_zip: {e}")
 
 
 if __name__ == "__main__":

@@ -99,6 +99,68 @@ def _as_text(data) -> str:
         raise ValueError(f"input is not valid UTF-8 ({e}); only text can be LM-coded") from None
 
 
+def coding_fingerprint(model_fingerprint: bytes, precision: int, version: int,
+                       context: PrimingContext | None) -> bytes:
+    """The fingerprint a message header carries. The precision changes the
+    bits, so it is part of what must match; versions 2 and 3 mix in the
+    priming context too."""
+    if version == fmt.VERSION:
+        material = model_fingerprint + bytes([precision])
+        return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES).digest()
+    material = model_fingerprint + bytes([precision]) + (context.digest if context else b"")
+    return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES_V2).digest()
+
+
+def model_fingerprint_as(lm, engine: str, threads: int = 1) -> bytes:
+    """The model fingerprint ``lm``'s weights and tokenizer have under another
+    engine or thread count, computed by that engine's own fingerprint code
+    without loading it (both engines digest the same model file)."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from .lm import LanguageModel
+
+    twin = SimpleNamespace(weights_digest=lm.weights_digest, tokenizer=lm.tokenizer,
+                           vocab_size=lm.vocab_size,
+                           settings=replace(lm.settings, engine=engine, threads=threads))
+    if engine == "native":
+        from .native_engine import NativeLanguageModel
+
+        twin.describe_numerics = lambda: NativeLanguageModel.describe_numerics(twin)
+        return NativeLanguageModel._fingerprint(twin)
+    return LanguageModel._fingerprint(twin)
+
+
+def matching_settings(lm, version: int, fingerprint: bytes, precisions=(DEFAULT_PRECISION,),
+                      threads=(1, 2)) -> list[tuple]:
+    """Settings of this model that give a message header's fingerprint:
+    (engine, threads, context or None, precision) for each engine, hf thread
+    count, priming context (none and the built-in ones) and precision tried.
+    Fingerprints of versions 2 and 3 are 8 bits, so a match is a strong hint,
+    not a proof (the CRC still guards the text)."""
+    found = []
+    cache = lm.__dict__.setdefault("_fingerprints_as", {})  # the tokenizer digest is slow
+    for engine, n in [("native", 1)] + [("hf", t) for t in threads]:
+        if (engine, n) not in cache:
+            try:
+                cache[engine, n] = model_fingerprint_as(lm, engine, n)
+            except Exception:  # e.g. a model the native engine cannot describe
+                cache[engine, n] = None
+        model_fp = cache[engine, n]
+        if model_fp is None:
+            continue
+        for ctx in [None, *builtin_contexts()] if version != fmt.VERSION else [None]:
+            for precision in precisions:
+                if coding_fingerprint(model_fp, precision, version, ctx) == fingerprint:
+                    found.append((engine, n, ctx, precision))
+    return found
+
+
+def describe_match(engine: str, threads: int, ctx, precision: int) -> str:
+    words = f"engine {engine}" + (f" with {threads} threads" if engine == "hf" else "")
+    return words + f", context {ctx.name if ctx else 'none'}, precision {precision}"
+
+
 class LMCodec:
     """Encode and decode messages with one language model.
 
@@ -141,33 +203,40 @@ class LMCodec:
 
     # -- fingerprints ---------------------------------------------------------
     def _fingerprint_for(self, context: PrimingContext | None) -> bytes:
-        # The precision changes the bits, so it is part of what must match.
-        if self.version == fmt.VERSION:
-            material = self.lm.fingerprint + bytes([self.precision])
-            return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES).digest()
-        material = self.lm.fingerprint + bytes([self.precision]) + (context.digest if context else b"")
-        return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES_V2).digest()
+        return coding_fingerprint(self.lm.fingerprint, self.precision, self.version, context)
 
     def _mismatch(self, header) -> fmt.FingerprintMismatch:
         ours = f"{self.lm.name}, precision {self.precision}, {self.lm.settings.describe()}"
-        generic = fmt.FingerprintMismatch(
-            f"message was coded with fingerprint {header.fingerprint.hex()}, this decoder has "
-            f"{self.fingerprint.hex()} ({ours}): use the sender's model and settings")
-        if header.version == fmt.VERSION:
-            return generic
         have = self.context.describe() if self.context else "no priming context"
+        def generic():
+            return self._settings_hint(header, have, ours) or fmt.FingerprintMismatch(
+                f"message was coded with fingerprint {header.fingerprint.hex()}, this decoder has "
+                f"{self.fingerprint.hex()} ({ours}): use the sender's model and settings")
+        if header.version == fmt.VERSION:
+            return generic()
         if header.version == fmt.COMPACT_VERSION:
             if not header.primed:  # the flag says so: no fingerprint search needed
-                return self._context_hint(None, have) if self.context is not None else generic
+                return self._context_hint(None, have) if self.context is not None else generic()
             candidates = builtin_contexts()
         else:  # lean headers carry no PRIMED flag: try no context and the built-in ones
             candidates = [None, *builtin_contexts()]
         for ctx in candidates:
             if self._fingerprint_for(ctx) == header.fingerprint:
                 return self._context_hint(ctx, have)
-        return fmt.FingerprintMismatch(
+        return self._settings_hint(header, have, ours) or fmt.FingerprintMismatch(
             f"message was primed with a priming context this receiver does not have (or coded "
             f"with another model or settings); this decoder has {have} and {ours}")
+
+    def _settings_hint(self, header, have, ours) -> fmt.FingerprintMismatch | None:
+        """Names the engine/context/precision of this model that would match."""
+        matches = matching_settings(self.lm, header.version, header.fingerprint,
+                                    sorted({self.precision, DEFAULT_PRECISION}))
+        if not matches:
+            return None
+        return fmt.FingerprintMismatch(
+            f"message was coded with other settings of this model ({ours}, {have}); these "
+            f"would match: {'; '.join(describe_match(*m) for m in matches)} (use the sender's "
+            f"model and settings)")
 
     @staticmethod
     def _context_hint(ctx, have) -> fmt.FingerprintMismatch:
