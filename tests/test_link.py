@@ -37,7 +37,7 @@ def test_phy_header_round_trip_and_check():
         assert fr.parse_phy_header(bits) == (mod, 1234)
     bits = fr.phy_header_bits("qpsk", 7)
     bits[5] ^= 1
-    with pytest.raises(fr.FrameError, match="CRC-8"):
+    with pytest.raises(fr.FrameError, match="CRC-16"):
         fr.parse_phy_header(bits)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..channel import load_code, make_decoder
 from . import burst as bu
-from .frame import (PHY_HEADER_BITS, FrameError, bits_to_bytes, build_frame, bytes_to_bits,
+from .frame import (MAX_CODEWORDS, PHY_HEADER_BITS, FrameError, bits_to_bytes, build_frame, bytes_to_bits,
                     frame_length, parse_frame, parse_phy_header, phy_header_bits)
 from .modulation import MODULATIONS, bits_per_symbol, demodulate_llr, modulate
 
@@ -25,10 +25,15 @@ class LinkConfig:
     modulation: str = "bpsk"
     decoder: str = "bp"  # bp | ecct | hybrid | hard
     ecct_weights: str | None = None  # default: the code's shipped AWGN weights
+    # Longest burst either end accepts, in payload codewords: a PHY header that
+    # announces more is refused (a deployment sets its longest message here).
+    max_codewords: int = MAX_CODEWORDS
 
     def __post_init__(self):
         if self.modulation not in MODULATIONS:
             raise ValueError(f"modulation must be one of {MODULATIONS}")
+        if not 1 <= int(self.max_codewords) <= MAX_CODEWORDS:
+            raise ValueError(f"max_codewords must be 1-{MAX_CODEWORDS}, not {self.max_codewords}")
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Reception:
     pre_fec_ber: float | None = None
     start: float = 0.0
     symbols: int = 0  # burst length in symbols once the PHY header is known
+    header_symbols: int = 0  # preamble + PHY header symbols (where a rescan resumes)
+    incomplete: bool = False  # the buffer ends inside the announced burst
     lm: dict = field(default_factory=dict)
     message: bytes | None = None  # the LM message from a frame that passed its CRC
     hard_bits: np.ndarray | None = None  # payload hard decisions
@@ -77,6 +84,12 @@ class Reception:
             return float("nan"), float("nan")
         return (float(np.mean(self.hard_bits[:n] != sent[:n])),
                 float(np.mean(self.decoded_bits[:n] != sent[:n])))
+
+
+def _payload_symbols(coded_bits: int, bits_per_sym: int) -> int:
+    """Payload symbols on the air, pilots included."""
+    n_data = -(-coded_bits // bits_per_sym)
+    return len(bu.data_positions(n_data)) + len(bu.pilot_positions(n_data))
 
 
 class Transmitter:
@@ -104,6 +117,8 @@ class Transmitter:
         frame = build_frame(r.message, self.seq)
         payload = self.encode_bits(bytes_to_bits(frame))
         n_cw = len(payload) // self.code.n
+        if n_cw > cfg.max_codewords:
+            raise ValueError(f"message needs {n_cw} codewords, more than the link's limit {cfg.max_codewords}")
         header = self.encode_bits(phy_header_bits(cfg.modulation, n_cw))
         bps = bits_per_symbol(cfg.modulation)
         payload_padded = np.concatenate([payload, np.zeros((-len(payload)) % bps, dtype=np.uint8)])
@@ -148,44 +163,59 @@ class Receiver:
             if start < busy_until:  # a correlation peak inside a burst already decoded
                 continue
             rx = self._receive_one(z, start, metric)
+            if rx.incomplete:  # a one-shot capture will not grow: the burst is cut off
+                rx.symbols, rx.error = 0, "capture ends inside the burst its PHY header announces"
             if rx.symbols:
                 out.append(rx)
-                busy_until = start + rx.symbols * bu.SPS
+                busy_until = self._resume_at(rx)
             elif keep_header_failures:
                 out.append(rx)
         self._decode_texts(out)
         return out
+
+    @staticmethod
+    def _resume_at(rx) -> float:
+        """Where detection resumes after a burst: past its end if its frame
+        checked out, else just past its PHY header. A header that passed its
+        CRC by chance then costs only its own burst, never the ones inside the
+        span it announced."""
+        return rx.start + (rx.symbols if rx.message is not None else rx.header_symbols) * bu.SPS
 
     def scan(self, samples) -> tuple[list[Reception], int]:
         """For a growing sample buffer: the complete bursts in it, and the index
         from which samples must be kept (an incomplete burst, or the last
         preamble-length of samples, may still need them)."""
         z = bu.matched_filter(samples)
-        tail = (len(bu.PREAMBLE) + 8) * bu.SPS + len(bu.RRC)
+        # A preamble is kept until its PHY header is in the buffer too.
+        head = (len(bu.PREAMBLE) + self._header_symbols() + 8) * bu.SPS
+        tail = head + len(bu.RRC)
         out, keep_from, busy_until = [], max(0, len(samples) - tail), -1.0
         for start, metric in bu.detect(z):
             if start < busy_until:
                 continue
             first_sample = max(0, int(start) - bu.FILTER_DELAY - bu.SPS)
-            if start + (len(bu.PREAMBLE) + 8) * bu.SPS >= len(z) - len(bu.RRC):
-                keep_from = min(keep_from, first_sample)  # preamble too close to the end
+            if start + head >= len(z) - len(bu.RRC):
+                keep_from = min(keep_from, first_sample)  # PHY header not all in yet
                 break
             rx = self._receive_one(z, start, metric)
-            end = start + rx.symbols * bu.SPS
-            if rx.symbols and end + len(bu.RRC) > len(z):
+            if rx.incomplete:
                 keep_from = min(keep_from, first_sample)  # burst not complete yet
                 break
             if rx.symbols:
                 out.append(rx)
-                busy_until = end
+                busy_until = self._resume_at(rx)
         self._decode_texts(out)
         return out, keep_from
+
+    def _header_symbols(self) -> int:
+        """PHY header symbols on the air (BPSK): whole codewords of the link's code."""
+        return -(-PHY_HEADER_BITS // self.code.k) * self.code.n
 
     def _receive_one(self, z, start, metric) -> Reception:
         det = bu.estimate(z, start, metric)
         rx = Reception(None, False, snr_db=det.snr_db, freq=det.freq, start=start)
         n = self.code.n
-        n_hdr = -(-PHY_HEADER_BITS // self.code.k) * n
+        n_hdr = self._header_symbols()
         first = len(bu.PREAMBLE)
         k_hdr = first + np.arange(n_hdr)
         y = bu.symbols_at(z, det, first, n_hdr) * np.exp(-2j * np.pi * det.freq * k_hdr)
@@ -193,13 +223,24 @@ class Receiver:
         hdr_bits, _ = self._decode_codewords(llr, self.header_decoder)
         try:
             modulation, n_cw = parse_phy_header(hdr_bits)
+            if not 1 <= n_cw <= self.config.max_codewords:
+                raise FrameError(f"PHY header announces {n_cw} codewords, outside 1-{self.config.max_codewords}")
         except FrameError as e:
             rx.error = str(e)
             return rx
         bps = bits_per_symbol(modulation)
         n_data = -(-(n_cw * n) // bps)
         data_first = first + n_hdr
-        rx.symbols = data_first + len(bu.data_positions(n_data)) + len(bu.pilot_positions(n_data))
+        symbols = data_first + _payload_symbols(n_cw * n, bps)
+        silent_from = bu.signal_stops(z, det, data_first, symbols)
+        if silent_from is not None:  # the announced burst is longer than the signal
+            rx.error = (f"PHY header implausible: announces {n_cw} codewords ({symbols} symbols) "
+                        f"but the signal stops near symbol {silent_from}")
+            return rx
+        rx.symbols, rx.header_symbols = symbols, data_first
+        if start + symbols * bu.SPS + len(bu.RRC) > len(z):
+            rx.incomplete = True
+            return rx
         phase0, freq = bu.phase_track(z, det, data_first, n_data)
         rx.freq = freq
         t = data_first + bu.data_positions(n_data)
@@ -220,6 +261,11 @@ class Receiver:
             return rx
         rx.seq = seq
         rx.message = message
+        # A header that announced more codewords than its frame fills: the burst
+        # ends with the frame, so detection resumes there, not at the announced end.
+        frame_codewords = -(-8 * total // self.code.k)
+        if frame_codewords < n_cw:
+            rx.symbols = data_first + _payload_symbols(frame_codewords * n, bps)
         rx.ok = not self.decode_text  # otherwise decided by the LM decoder (_decode_texts)
         return rx
 
