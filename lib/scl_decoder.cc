@@ -268,7 +268,8 @@ private:
      * L = 1 always takes the hard decision (plain SC). */
     void info_leaf()
     {
-        const std::vector<int> paths = d_paths.active(); // snapshot: clone() appends
+        d_snapshot = d_paths.active(); // clone() appends to the list: iterate over a copy
+        const std::vector<int>& paths = d_snapshot;
         const size_t a = paths.size();
         d_lambda.resize(a);
         d_cand.resize(2 * a);
@@ -321,7 +322,7 @@ private:
     path_list d_paths;
     std::vector<float> d_lambda, d_cand;
     std::vector<uint8_t> d_keep, d_dead;
-    std::vector<int> d_order;
+    std::vector<int> d_order, d_snapshot;
 };
 
 } // namespace
