@@ -18,6 +18,7 @@ _LAZY = {
     "measure_point": ".evaluate",
     "SCLDecoder": ".polar", "polar_structure": ".polar",
     "OSDDecoder": ".osd", "osd_decoder": ".blocks",
+    "ECCTAidedOSD": ".aided_osd",
     "fec_encoder": ".blocks", "ecct_decoder": ".blocks", "bp_decoder": ".blocks",
 }
 

@@ -8,6 +8,8 @@
                      likely valid codeword wins. Reported separately from the pure ECCT everywhere;
   * BPRestarts     : the same restart scheme WITHOUT any network (ablation control for the hybrid).
   * OSDDecoder     : ordered-statistics decoding (osd.py, C++ kernel), kinds osd (order 2), osd0..osd3.
+  * ECCTAidedOSD   : OSD ordered by channel + ECCT reliabilities (aided_osd.py), kinds ecct_osd
+                     (order 2), ecct_osd0..ecct_osd3; the channel LLRs still rank the candidates.
 
 Info bits are then code.extract_info(codeword_bits).
 """
@@ -168,6 +170,11 @@ def make_decoder(kind: str, code, weights=None, device: str = "cpu"):
     if kind == "sc" or kind.startswith("scl"):
         from .polar import SCLDecoder, parse_list_size
         return SCLDecoder(code, list_size=parse_list_size(kind))
+    if kind.startswith("ecct_osd"):
+        from .aided_osd import ECCTAidedOSD
+        from .osd import osd_kind_order
+        return ECCTAidedOSD(code, order=osd_kind_order(kind[len("ecct_"):]), weights=weights,
+                            device=device)
     if kind.startswith("osd"):
         from .osd import OSDDecoder, osd_kind_order
         return OSDDecoder(code, order=osd_kind_order(kind))
