@@ -13,24 +13,39 @@ STAMP := $(VENV)/.stamps
 APT_PACKAGES := gnuradio-dev gnuradio cmake g++ make pkg-config pybind11-dev \
 	python3-pybind11 libspdlog-dev libgmp-dev python3-numpy python3-zmq castxml \
 	python3-pygccxml python3-venv xz-utils zstd brotli gzip clang-14 libclang-rt-14-dev
+# GNU Radio Companion's GUI needs GTK introspection (Recommends of the
+# gnuradio package, skipped by --no-install-recommends); the tests open it
+# headless under Xvfb.
+GUI_PACKAGES := gir1.2-gtk-3.0 python3-gi python3-gi-cairo python3-cairo
+TEST_PACKAGES := xvfb $(GUI_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GRC_BLOCKS := $(PREFIX)/share/gnuradio/grc/blocks
 
-.PHONY: demo test install build apt venv data clean ctest pytest
+.PHONY: demo test install build apt venv data clean ctest pytest grc grc-screenshot
 
 demo: install
 	$(PY) apps/demo.py
 
-test: install data
+test: install data $(STAMP)/apt-test
 	cd $(BUILD) && ctest --output-on-failure
 	$(PY) -m pytest -q tests
+
+# The Companion with this module's interpreter (torch, transformers) and blocks.
+grc: install $(STAMP)/apt-gui
+	GRC_BLOCKS_PATH=$(GRC_BLOCKS) $(PY) /usr/bin/gnuradio-companion $(FLOWGRAPH)
+
+# Re-takes docs/grc_loopback.png (the headless Companion test, screenshot kept).
+grc-screenshot: install $(STAMP)/apt-test
+	LMSSCC_SCREENSHOT=docs/grc_loopback.png $(PY) -m pytest -q tests/test_grc_gui.py -k companion
 
 install: $(STAMP)/install
 build: $(STAMP)/install
 venv: $(STAMP)/venv
 apt: $(STAMP)/apt
 
-$(STAMP)/apt:
-	@missing=$$(for p in $(APT_PACKAGES); do \
+# $(call apt_install,PACKAGES): installs those not installed yet, no Recommends.
+define apt_install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages: $$missing"; \
@@ -38,6 +53,16 @@ $(STAMP)/apt:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 	@mkdir -p $(STAMP) && touch $@
+endef
+
+$(STAMP)/apt:
+	$(call apt_install,$(APT_PACKAGES))
+
+$(STAMP)/apt-gui: $(STAMP)/apt
+	$(call apt_install,$(GUI_PACKAGES))
+
+$(STAMP)/apt-test: $(STAMP)/apt
+	$(call apt_install,$(TEST_PACKAGES))
 
 $(STAMP)/venv: $(STAMP)/apt requirements.txt requirements-nodeps.txt
 	[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
