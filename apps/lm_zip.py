@@ -66,23 +66,15 @@ def write_output(path, data):
             f.write(data)
 
 
-def auto_engine(model):
-    from gnuradio.lmsscc.source import lm as lm_module
-
-    choose = getattr(lm_module, "choose_engine", None)
-    if choose is None:  # older package without the chooser
-        return "hf"
-    return choose(None if model in (None, "", "default") else model)
-
-
 def compress_settings(args):
     """ZipSettings from the flags and the defaults (context digest filled later)."""
     from gnuradio.lmsscc.source import lmzip
+    from gnuradio.lmsscc.source.lm import choose_engine
 
     values = {k: getattr(args, k) if getattr(args, k) is not None else v
               for k, v in COMPRESS_DEFAULTS.items()}
     model = args.model or "default"
-    engine = args.engine if args.engine not in (None, "auto") else auto_engine(model)
+    engine = args.engine if args.engine not in (None, "auto") else choose_engine(model)
     if values["header_format"] == "standard" and values["context"] != "none":
         raise SettingsError("the standard header format cannot carry a priming context: "
                             "use --header-format compact or lean")
