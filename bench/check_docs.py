@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Checks that the headline figures of README.md and docs/*.md are what their
+committed records say (run by tests/test_docs.py, so a document that drifts
+from its record fails `make test`).
+
+Each entry of CHECKS is (document, text as printed with {} where each figure
+goes, record under docs/data/, figures). A figure is a key path into the
+record, formatted with a format spec, e.g. ("sets[name^100 news].lm_coded_bits",
+",") prints 25688 as "25,688"; or a function of the record for a computed
+figure, e.g. (lambda r: a / b, ".2f"). The check renders the text from the
+record and requires it verbatim in the document.
+
+Key paths: dotted keys; [3] an index; [key=value] the first list item whose
+key equals value (numbers compared as numbers); [key^prefix] the first whose
+key starts with prefix; several conditions joined by '&'.
+
+    .venv/bin/python bench/check_docs.py          # prints every check, exit 1 on a mismatch
+
+To add a figure: append a line to CHECKS (copy a neighbour).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+SRC = "docs/data/source.json"
+LEAN = "docs/data/source_lean.json"
+CTX = "docs/data/context_native.json"
+IDLE = "docs/data/engine_idle.json"
+LINK = "docs/data/link.json"
+FEC = "docs/data/fec_ldpc49_awgn.json"
+RAY = "docs/data/fec_ldpc49_rayleigh.json"
+POLAR = "docs/data/fec_polar64_awgn.json"
+JSCC = "docs/data/jscc_vs_sscc.json"
+
+NEWS = "sets[name^100 news]"
+EUROPARL = "sets[name^12 Europarl]"
+ALICE = "sets[name^alice29]"
+CTX_EUROPARL = "sets[set^12 Europarl].lm"
+HF1 = "hf.threads_1"
+NAT1, NAT2 = "native.threads_1", "native.threads_2"
+
+
+def fec(decoder, ebn0):
+    return f"[decoder={decoder}&ebn0_db={ebn0}].neg_ln_ber"
+
+
+def mer(channel, decoder, esn0):
+    return f"records[channel={channel}&decoder={decoder}&esn0_db={esn0}].mer"
+
+
+def engine_row(label, metric):
+    """A row of docs/engine.md's idle table: HF, native 1 thread, native 2 threads."""
+    return ("docs/engine.md", f"| {label} | {{}} | {{}} | **{{}}** |", IDLE,
+            [(f"{engine}.{metric}", ".1f") for engine in (HF1, NAT1, NAT2)])
+
+
+def jscc(scheme, channel, snr, metric):
+    return f"[scheme={scheme}&channel={channel}&snr_db={snr}].{metric}"
+
+
+def classic_over_lm(path):
+    """Best classic tool's bits over the LM's bits for one set (the 'x smaller')."""
+    return lambda r: min(lookup(r, path + ".classic_bits").values()) / lookup(r, path + ".lm_coded_bits")
+
+
+# (document, text with {} per figure, record, [(key path or function, format spec), ...])
+CHECKS = [
+    # README
+    ("README.md", "the 12 demo sentences of the reference system in {} bits with every header bit "
+     "(reference: {} without headers)", CTX,
+     [(CTX_EUROPARL + "[mode=conversation (lean header, period 8)].coded_bits", ","),
+      (lambda r: 2477, ",")]),
+    ("README.md", "about {} tokens/s on an idle core for the default\n  model", IDLE,
+     [(f"{HF1}.encode_1_stream_tok_s", ".0f")]),
+    # docs/source_coding.md: compression results (hf run, standard header) and the lean run
+    ("docs/source_coding.md", "| alice29.txt, first 16 KB, 5 chunks of 4 KB | 5 | **{}** |", SRC,
+     [(ALICE + ".lm_bits_per_char", ".3f")]),
+    ("docs/source_coding.md", "| **{}x** smaller than brotli | exact |\n| 100 news", SRC,
+     [(ALICE + ".gain_vs_best_classic", ".2f")]),
+    ("docs/source_coding.md", "| 100 news sentences (lee_background.cor), each alone | 100 | **{}** |", SRC,
+     [(NEWS + ".lm_bits_per_char", ".3f")]),
+    ("docs/source_coding.md", "| standard (version 1: 72-bit header, CRC-32; hf engine, docs/data/source.json) "
+     "| {} bits, {} bits/char | {}x | {} bits | {}x |", SRC,
+     [(NEWS + ".lm_coded_bits", ","), (NEWS + ".lm_bits_per_char", ".3f"),
+      (classic_over_lm(NEWS), ".2f"), (EUROPARL + ".lm_coded_bits", ","),
+      (classic_over_lm(EUROPARL), ".2f")]),
+    ("docs/source_coding.md", "native engine, docs/data/context_native.json) | {} bits |", CTX,
+     [("sets[set^100 news].lm[mode=alone (compact header)].coded_bits", ",")]),
+    ("docs/source_coding.md", "| **{} bits, {} bits/char** | **{}x** | **{} bits** | **{}x** |", LEAN,
+     [(NEWS + ".lm_coded_bits", ","), (NEWS + ".lm_bits_per_char", ".3f"),
+      (classic_over_lm(NEWS), ".2f"), (EUROPARL + ".lm_coded_bits", ","),
+      (classic_over_lm(EUROPARL), ".2f")]),
+    ("docs/source_coding.md", "The 12 Europarl sentences need {} model bits", SRC,
+     [(EUROPARL + ".lm_model_bits", ",.0f")]),
+    # docs/engine.md: the idle run (the issue's targets)
+    *[engine_row(label, metric) for label, metric in [
+        ("encode, 1 stream", "encode_1_stream_tok_s"), ("decode, 1 stream", "decode_1_stream_tok_s"),
+        ("encode, 8 streams (aggregate)", "encode_8_streams_tok_s"),
+        ("decode, 8 streams (aggregate)", "decode_8_streams_tok_s")]],
+    ("docs/engine.md", "met with 2\nthreads** ({} / {}), not with 1 ({} / {})", IDLE,
+     [(f"{NAT2}.encode_8_streams_tok_s", ".0f"), (f"{NAT2}.decode_8_streams_tok_s", ".0f"),
+      (f"{NAT1}.encode_8_streams_tok_s", ".0f"), (f"{NAT1}.decode_8_streams_tok_s", ".0f")]),
+    ("docs/engine.md", "Bits/char vs the fp32 model:\n{}% on alice29 (4 KB), +{}% on news sentences", IDLE,
+     [("bits_per_char.alice29_4k.change_percent", ".2f"),
+      ("bits_per_char.lee_sentences.change_percent", ".2f")]),
+    # docs/link.md
+    ("docs/link.md", "20 news sentences (lee_background.cor; {} characters and {} LM-message\nbits on average",
+     LINK, [("mean_chars", ".1f"), ("mean_lm_message_bits", ".1f")]),
+    ("docs/link.md", "| 1 | 9.6 | {} | {} |", LINK,
+     [(mer("awgn", "bp", 1), ".2f"), (mer("awgn", "hybrid", 1), ".2f")]),
+    ("docs/link.md", "| 2 | 10.6 | {} | {} |", LINK,
+     [(mer("awgn", "bp", 2), ".2f"), (mer("awgn", "hybrid", 2), ".2f")]),
+    ("docs/link.md", "| 12 | 20.6 | {} | {} |", LINK,
+     [(mer("rayleigh", "bp", 12), ".2f"), (mer("rayleigh", "hybrid", 12), ".2f")]),
+    ("docs/link.md", "handles **{} messages/s**; the full loopback\nflowgraph with the default LM handles "
+     "**{} messages/s**", LINK,
+     [("modem_only_bp.messages_per_s", ".0f"), ("flowgraph_default_model.messages_per_s", ".2f")]),
+    # docs/channel_coding.md: the summary claims
+    ("docs/channel_coding.md", "**not met by the pure ECCT**: {} / {} / {} vs BP-50 {} / {} / {} (-ln BER). "
+     "The labelled **hybrid** (BP-50, then ECCT-seeded BP restarts on BP failures) gets {} / {} / {}", FEC,
+     [(fec("ecct", e), ".2f") for e in (4, 5, 6)] + [(fec("bp", e), ".2f") for e in (4, 5, 6)]
+     + [(fec("hybrid", e), ".2f") for e in (4, 5, 6)]),
+    ("docs/channel_coding.md", "a control with the same restarts and **no network** gets {} / {} / {}", FEC,
+     [(fec("bp_restarts", e), ".2f") for e in (4, 5, 6)]),
+    ("docs/channel_coding.md", "| bp | 2.85 (1446/4096) | {} (586/8192) |", RAY,
+     [(fec("bp", 6), ".2f")]),
+    ("docs/channel_coding.md", "| ecct | 2.49 (3400/4096) | {} (2701/4096) |", POLAR,
+     [(fec("ecct", 3), ".2f")]),
+    # docs/results.md: the AWGN rows of the main table (exact / BLEU-4 at -4, -2, 0, 1 dB)
+    ("docs/results.md", "| lm-sscc-ecct | 659 | {} / {} | {} / {} | {} / {} | {} / {} |", JSCC,
+     [(jscc("lm-sscc-ecct", "awgn", snr, metric), ".2f") for snr in (-4, -2, 0, 1)
+      for metric in ("exact", "bleu4")]),
+    ("docs/results.md", "| jscc | 256 | {} / {} | {} / {} | {} / {} | {} / {} |", JSCC,
+     [(jscc("jscc", "awgn", snr, metric), ".2f") for snr in (-4, -2, 0, 1)
+      for metric in ("exact", "bleu4")]),
+    # docs/context_coding.md: the main result
+    ("docs/context_coding.md", "| **conversation, lean header, keyframes every 8 (default)** | **{}** |", CTX,
+     [(CTX_EUROPARL + "[mode=conversation (lean header, period 8)].coded_bits", ",")]),
+    ("docs/context_coding.md", "**{} <= 2,477: met**", CTX,
+     [(CTX_EUROPARL + "[mode=primed (lean header)].coded_bits", ",")]),
+]
+
+
+class RecordError(Exception):
+    pass
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
+
+
+def _matches(item, condition):
+    for cond in condition.split("&"):
+        op = "^" if "^" in cond and ("=" not in cond or cond.index("^") < cond.index("=")) else "="
+        key, want = cond.split(op, 1)
+        have = item.get(key) if isinstance(item, dict) else None
+        if have is None:
+            return False
+        if op == "^":
+            if not str(have).startswith(want):
+                return False
+        elif isinstance(have, (int, float)) and not isinstance(have, bool):
+            try:
+                if float(want) != float(have):
+                    return False
+            except ValueError:
+                return False
+        elif str(have) != want:
+            return False
+    return True
+
+
+def lookup(record, path):
+    """The value at a key path (see the module docstring)."""
+    value = record
+    for key, selector in _STEP.findall(path):
+        if key:
+            if not isinstance(value, dict) or key not in value:
+                raise RecordError(f"no key {key!r} in {path}")
+            value = value[key]
+        elif selector.isdigit():
+            value = value[int(selector)]
+        else:
+            found = [x for x in value if _matches(x, selector)]
+            if not found:
+                raise RecordError(f"no item [{selector}] in {path}")
+            value = found[0]
+    return value
+
+
+_FIXED = re.compile(r",?\.(\d+)f")
+
+
+def format_figure(value, spec):
+    """format(value, spec), but fixed-point figures round half up as people
+    do (382.5 -> "383", 3.015 -> "3.02"), not half-to-even on the binary value."""
+    match = _FIXED.fullmatch(spec)
+    if match and isinstance(value, (int, float)):
+        digits = Decimal(1).scaleb(-int(match.group(1)))
+        value = Decimal(repr(value)).quantize(digits, rounding=ROUND_HALF_UP)
+    return format(value, spec)
+
+
+def render(record, text, figures):
+    values = [(f(record) if callable(f) else lookup(record, f)) for f, _ in figures]
+    return text.format(*(format_figure(v, spec) for v, (_, spec) in zip(values, figures)))
+
+
+def run_checks(checks=CHECKS, repo=REPO):
+    """(document, expected text, ok, note) for every check."""
+    records, docs, results = {}, {}, []
+    for doc, text, record_path, figures in checks:
+        try:
+            if record_path not in records:
+                records[record_path] = json.loads((repo / record_path).read_text(encoding="utf-8"))
+            if doc not in docs:
+                docs[doc] = (repo / doc).read_text(encoding="utf-8")
+            expected = render(records[record_path], text, figures)
+        except (OSError, ValueError, RecordError, KeyError, IndexError, TypeError) as e:
+            results.append((doc, text, False, f"cannot evaluate against {record_path}: {e}"))
+            continue
+        ok = expected in docs[doc]
+        results.append((doc, expected, ok, record_path if ok else
+                        f"not found in {doc}; {record_path} gives this text"))
+    return results
+
+
+def main():
+    results = run_checks()
+    for doc, expected, ok, note in results:
+        flat = " ".join(expected.split())
+        print(f"{'ok  ' if ok else 'FAIL'} {doc}: {flat!r} ({note})")
+    failed = sum(not ok for *_, ok, _ in results)
+    print(f"{len(results) - failed} of {len(results)} figures match their records")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
