@@ -10,8 +10,13 @@ failing BP's syndrome check), bp_restarts (the hybrid's restarts without the net
 (successive-cancellation list of size L, Polar codes only, e.g. scl8 scl32). ecct/hybrid take the code's AWGN weights unless written as
 ecct=WEIGHTS / hybrid=WEIGHTS (a shipped name like ecct_LDPC_N49_K24_rayleigh, or a path).
 
-Each point stops at --min-frame-errors frame errors or --max-frames frames. All decoders of one
-point see the same random frames (same seed). Each record has the information-bit BER (`ber`), the
+Each point stops at --min-frame-errors frame errors or --max-frames frames, checked after every
+shard of --shard-frames frames (default --batch, as the loop before sharding did after every batch).
+Shard i of a point draws its frames from its own seed, derived from (--seed, code, channel, Eb/N0,
+i) (python/lmsscc/sweep.py): all decoders of one point see the same random frames, and the counts
+are the same in-process, with --ray local or on a cluster, with any number of workers. (Since the
+sharding the frames differ from those of older runs of the same --seed, which drew one stream per
+point; fields, tables and plot are unchanged.) --journal FILE resumes a killed sweep; docs/scale.md. Each record has the information-bit BER (`ber`), the
 codeword-bit BER over all n bits (`ber_coded`, as the ECCT papers count), FER (`fer`, = `bler`:
 frames with a wrong information bit), and the finite-length limit of an (n, k) code at that point
 (`fer_limit_normal_approx`, Polyanskiy-Poor-Verdu normal approximation, channel/limits.py);
@@ -29,9 +34,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gnuradio.lmsscc.channel import decoders, load_code
-from gnuradio.lmsscc.channel.channel import CHANNELS, ebn0_to_sigma, transmit
-from gnuradio.lmsscc.channel.evaluate import measure_point, point_record
+from gnuradio.lmsscc import sweep
+from gnuradio.lmsscc.channel import load_code
+from gnuradio.lmsscc.channel.channel import CHANNELS
+from gnuradio.lmsscc.channel.evaluate import (cached_decoder, decoder_from_spec, fec_shard, record_from_counts,
+                                               spec_label)
 from gnuradio.lmsscc.channel.limits import normal_approx_fer
 
 
@@ -52,38 +59,47 @@ def parse_args(argv=None):
                    help="print markdown tables: -ln(BER) (frame errors/frames); FER, -ln(coded BER)")
     p.add_argument("--speed", type=int, default=0, metavar="FRAMES",
                    help="only measure decoding speed: FRAMES frames at the first --ebn0, 3 timed runs each")
-    return p.parse_args(argv)
+    p.add_argument("--shard-frames", type=int, default=None,
+                   help="frames per sweep shard (one task; default --batch)")
+    sweep.add_cli_options(p)
+    args = p.parse_args(argv)
+    if args.max_frames < 1 or args.batch < 1 or (args.shard_frames is not None and args.shard_frames < 1):
+        p.error("--max-frames, --batch and --shard-frames must be positive")
+    return args
 
 
-
-
-def measure_uncoded(code, ebn0_db, channel, max_frames, min_frame_errors, batch, seed):
-    rng = np.random.default_rng(seed)
-    sigma = ebn0_to_sigma(ebn0_db, 1.0)
-    frames = frame_errors = bit_errors = 0
-    while frames < max_frames and frame_errors < min_frame_errors:
-        nb = min(batch, max_frames - frames)
-        bits = rng.integers(0, 2, (nb, code.k), dtype=np.uint8)
-        wrong = (transmit(bits, sigma, channel, rng) > 0) != bits
-        bit_errors += int(wrong.sum())
-        frame_errors += int(wrong.any(axis=1).sum())
-        frames += nb
-    # No code: the k information bits are all the bits sent.
-    return point_record(code, channel, ebn0_db, frames=frames, frame_errors=frame_errors,
-                        bit_errors=bit_errors, coded_bit_errors=bit_errors, info_bits=code.k,
-                        coded_bits=code.k, decode_s=None)
 
 
 def build_decoders(specs, code):
-    built = []
-    for spec in specs:
-        kind, _, weights = spec.partition("=")
-        if kind == "uncoded":
-            built.append(("uncoded", None))
-            continue
-        label = f"{kind}:{Path(weights).stem}" if weights else kind
-        built.append((label, decoders.make_decoder(kind, code, weights=weights or None)))
-    return built
+    return [decoder_from_spec(spec, code) for spec in specs]
+
+
+def sweep_points(args, code):
+    """One sweep point per (Eb/N0, decoder); shards of --shard-frames frames (default --batch: the
+    stopping rule of the unsharded loop, checked after every batch). Every decoder of one Eb/N0
+    point shares the seed key: shard i sees the same frames whatever the decoder."""
+    shard_frames = args.shard_frames or args.batch
+    n_shards = -(-args.max_frames // shard_frames)
+    return [sweep.Point({"code": args.code, "channel": args.channel, "ebn0_db": float(eb), "decoder": spec,
+                         "shard_frames": shard_frames, "max_frames": args.max_frames, "batch": args.batch},
+                        n_shards, seed_key=f"{code.name}|{args.channel}|{float(eb)!r}")
+            for eb in args.ebn0 for spec in args.decoders]
+
+
+def point_to_record(code, point, counted, label):
+    counts = sweep.sum_results(counted)
+    rec = record_from_counts(code, point.params["channel"], point.params["ebn0_db"], counts,
+                             uncoded=label == "uncoded")
+    rec["decoder"] = label
+    rec["fer_limit_normal_approx"] = normal_approx_fer(code.n, code.k, point.params["ebn0_db"])
+    return rec
+
+
+def print_record(rec):
+    nl, cps = rec["neg_ln_ber"], rec["codewords_per_s"]
+    tqdm.write(f"{rec['decoder']:32s} {rec['ebn0_db']:4.1f} dB  -ln(BER) {nl if nl is None else round(nl, 2)!s:>6}"
+               f"  FER {rec['fer']:.2e}  frames {rec['frames']:>7} (fe {rec['frame_errors']})"
+               f"  cw/s {'-' if cps is None else int(cps)}")
 
 
 def line_style(label):
@@ -208,29 +224,27 @@ def main(argv=None):
     import torch
     torch.set_num_threads(args.threads)
     code = load_code(args.code)
-    decs = build_decoders(args.decoders, code)
     if args.speed:
-        return measure_speed(decs, code, args)
-    records = []
+        return measure_speed(build_decoders(args.decoders, code), code, args)
+    for spec in args.decoders:       # bad specs fail here, before any task; in-process tasks reuse these
+        cached_decoder(args.code, spec)
+    labels = {spec: spec_label(spec) for spec in args.decoders}
+    points = sweep_points(args, code)
     t_start = time.time()
-    for eb in tqdm(args.ebn0, desc="Eb/N0 points", unit="pt"):
-        seed = args.seed * 1000 + int(round(eb * 10))
-        for label, dec in decs:
-            if dec is None:
-                rec = measure_uncoded(code, eb, args.channel, args.max_frames, args.min_frame_errors,
-                                      args.batch, seed)
-            else:
-                rec = measure_point(dec, code, eb, args.channel, max_frames=args.max_frames,
-                                    min_frame_errors=args.min_frame_errors, batch=args.batch, seed=seed)
-            rec["decoder"] = label
-            rec["fer_limit_normal_approx"] = normal_approx_fer(code.n, code.k, eb)
-            records.append(rec)
-            nl = rec["neg_ln_ber"]
-            cps = rec["codewords_per_s"]
-            tqdm.write(f"{label:32s} {eb:4.1f} dB  -ln(BER) {nl if nl is None else round(nl, 2)!s:>6}"
-                       f"  FER {rec['fer']:.2e}  frames {rec['frames']:>7} (fe {rec['frame_errors']})"
-                       f"  cw/s {'-' if cps is None else int(cps)}")
+    executor = sweep.make_executor(args)
+    runner = sweep.Sweep(points, fec_shard, errors=lambda r: r["frame_errors"], target=args.min_frame_errors,
+                         seed=args.seed, journal=args.journal, desc="bench_fec shards",
+                         on_point_done=lambda i, counted: print_record(
+                             point_to_record(code, points[i], counted, labels[points[i].params["decoder"]])))
+    try:
+        result = runner.run(executor)
+    finally:
+        executor.close()
+    records = [point_to_record(code, p, counted, labels[p.params["decoder"]])
+               for p, counted in zip(points, result.counted)]
     print(f"total {time.time() - t_start:.0f} s, threads={args.threads}, pid {os.getpid()}")
+    print(f"sweep: {result.executed} shards run, {result.reused} taken from the journal"
+          f"{'' if not args.ray else f', Ray {args.ray}'}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
