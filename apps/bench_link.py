@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""SSCC vs JSCC on held-out news sentences: LM-SSCC (hybrid-ECCT and BP decoders), classical SSCC
-(best of zstd/brotli) and the DeepSC-style text JSCC, over AWGN and Rayleigh block fading.
+"""SSCC vs JSCC on held-out news sentences: LM-SSCC (with the code's best decoder and with BP-50),
+classical SSCC (best of zstd/brotli) and the DeepSC-style text JSCC, over AWGN and Rayleigh block
+fading; any code and decoder of the library per digital scheme (--schemes).
 
     .venv/bin/python apps/bench_link.py --json bench/out/jscc_vs_sscc.json --plot docs/jscc
     .venv/bin/python apps/bench_link.py --quick --json /tmp/quick.json      # a few minutes, CI
@@ -8,7 +9,7 @@
 Every scheme sends the same source: the lower-cased sentence (DeepSC's preparation; sentences
 whose JSCC token sequence does not fit its 64 positions are left out for every scheme). Scores
 compare normalised forms (metrics.py). Digital schemes: a message whose frame fails its CRC-32 is
-lost and counts as the empty text. LM-SSCC codes each sentence once (compact header, CRC-16 inside
+lost and counts as the empty text. LM-SSCC codes each sentence once (lean header by default, CRC-16 inside
 the frame's CRC-32); a frame that delivers the sent LM message decodes to the sent text (LM decoding
 is exact; --verify-lm checks it here on the first sentences).
 
@@ -17,6 +18,12 @@ energy 1. x-axis 1 is the per-symbol SNR Es/N0. x-axis 2 is the total energy per
 over N0, with the reference paper's unified accounting for analog symbols: each JSCC channel use
 is charged as the 32 bits a float32 takes, i.e. 32 Es (uncharged figures are 10log10(32) = 15.05 dB
 lower; the JSON also records them).
+
+Sweep (python/lmsscc/sweep.py, docs/scale.md): each (channel, SNR, scheme) point is one shard, or
+several of --shard-sentences sentences; shard i draws its channel realisations from a seed derived
+from (--seed, point, i), so the scores are the same in-process, with --ray local or on a cluster.
+(Since the sharding the draws differ from those of older runs of the same --seed.) --journal FILE
+lets a killed sweep resume.
 """
 
 from __future__ import annotations
@@ -34,8 +41,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from gnuradio.lmsscc import sweep
+
 REPO = Path(__file__).resolve().parent.parent
-SCHEMES = ("lm-sscc-ecct", "lm-sscc-bp", "classic-sscc", "jscc")
+# Default comparison: LM-SSCC and the classical source coder with the code's best decoder ("auto",
+# docs/channel_coding.md), LM-SSCC with BP-50 as the reference system's classic decoder, the JSCC.
+SCHEMES = ("lm-sscc-auto", "lm-sscc-bp", "classic-sscc-auto", "jscc")
 DEFAULT_CODE = "LDPC_N49_K24"
 ANALOG_BITS = 32  # float32: what one analog channel use is charged as
 FULL_SNRS = [-4, -2, -1, 0, 1, 2, 3, 4, 6, 8, 10, 15, 20, 25, 30]
@@ -55,9 +66,10 @@ def parse_args(argv=None):
                         "make_decoder kind (bp, osd2, scl32, hybrid, ...; 'ecct' means --ecct-decoder), "
                         f"CODE any library code (default {DEFAULT_CODE}); e.g. lm-sscc-osd2, "
                         "lm-sscc-scl32@POLAR_N128_K64, classic-sscc-osd2")
-    p.add_argument("--header-format", default="compact", choices=["compact", "lean"],
+    p.add_argument("--header-format", default="lean", choices=["compact", "lean"],
                    help="LM message header (docs/message_format.md)")
-    p.add_argument("--engine", default="hf", choices=["hf", "native"], help="LM engine for the messages")
+    p.add_argument("--engine", default="auto", choices=["auto", "hf", "native"],
+                   help="LM engine for the messages (auto: native for the embedded GGUF model)")
     p.add_argument("--lm", default="default", help="'default' (SmolLM2-135M), 'tiny' (random, fast, "
                    "compresses badly: plumbing checks only) or a model path")
     p.add_argument("--ecct-decoder", default="hybrid", choices=["hybrid", "ecct"],
@@ -68,6 +80,9 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", help="write the records here")
     p.add_argument("--plot", help="path prefix: PREFIX_awgn.png, PREFIX_rayleigh.png")
+    p.add_argument("--shard-sentences", type=int, default=None,
+                   help="sentences per sweep shard (one task; default all the sentences of a point)")
+    sweep.add_cli_options(p)
     args = p.parse_args(argv)
     args.sentences = args.sentences or (6 if args.quick else 60)
     args.trials = args.trials or (2 if args.quick else 3)
@@ -96,8 +111,12 @@ def parse_scheme(name: str, ecct_decoder: str = "hybrid") -> Scheme:
     for prefix, source in (("lm-sscc", "lm"), ("classic-sscc", "classic")):
         if base == prefix or base.startswith(prefix + "-"):
             decoder = base[len(prefix) + 1:] or "bp"
-            return Scheme(name, source, ecct_decoder if decoder == "ecct" else decoder,
-                          code or DEFAULT_CODE)
+            code = code or DEFAULT_CODE
+            if decoder == "auto":  # recorded as the kind it stands for
+                from gnuradio.lmsscc.channel import load_code
+                from gnuradio.lmsscc.channel.decoders import best_decoder
+                decoder = best_decoder(load_code(code))
+            return Scheme(name, source, ecct_decoder if decoder == "ecct" else decoder, code)
     raise ValueError(f"unknown scheme {name!r}: expected jscc, lm-sscc-DECODER[@CODE] or "
                      "classic-sscc[-DECODER][@CODE]")
 
@@ -111,13 +130,14 @@ def lm_messages(texts, lm_name, verify, header_format="compact", engine="hf"):
     """LM-coded messages (bytes) of the texts, cached on disk per model fingerprint (which covers
     the engine and the header format)."""
     from gnuradio.lmsscc.source import LMCodec, load_model
-    from gnuradio.lmsscc.source.lm import NumericSettings
+    from gnuradio.lmsscc.source.lm import NumericSettings, resolve_engine
 
     if lm_name == "tiny":
         from gnuradio.lmsscc.source.tiny import tiny_model
         lm = tiny_model()
     else:
-        lm = load_model(None if lm_name == "default" else lm_name, NumericSettings(engine=engine))
+        spec = None if lm_name == "default" else lm_name
+        lm = load_model(spec, NumericSettings(engine=resolve_engine(engine, spec)))
     codec = LMCodec(lm, compact=header_format == "compact", lean=header_format == "lean")
     key = hashlib.sha256(codec.fingerprint + lm_name.encode() + header_format.encode()).hexdigest()[:16]
     cache = json.loads(LM_CACHE.read_text()) if LM_CACHE.exists() else {}
@@ -138,21 +158,10 @@ def lm_messages(texts, lm_name, verify, header_format="compact", engine="hf"):
 
 
 # -- the digital schemes ---------------------------------------------------------------------------
-def run_digital(link, messages, texts, decode, snr, channel, trials, rng):
-    """Received texts ('' when lost) for every sentence x trial, and channel uses per sentence."""
-    bursts = [link.burst(m) for m in messages]
-    got = link.receive_many([b for b in bursts for _ in range(trials)], snr, channel, rng)
-    hyps = []
-    for i, b in enumerate(bursts):
-        for r in got[i * trials:(i + 1) * trials]:
-            hyps.append(decode(r, i) if r is not None else "")
-    return hyps, [b.channel_uses for b in bursts]
-
-
 def run_jscc(codec, texts, snr, channel, trials, seed):
     from gnuradio.lmsscc.jscc.model import channel as jscc_channel
 
-    torch.manual_seed(seed)
+    torch.manual_seed(int(seed))
     ids = torch.cat([codec.token_ids(codec.prepare(t)) for t in texts])
     ids = ids.repeat_interleave(trials, dim=0)
     with torch.inference_mode():
@@ -160,6 +169,49 @@ def run_jscc(codec, texts, snr, channel, trials, seed):
         y = jscc_channel(x, torch.full((ids.shape[0],), float(snr)), channel)
         pred = codec.model.decode_logits(y).argmax(-1)
     return [codec.vocab.decode(p.tolist()) for p in pred], [codec.channel_uses] * len(texts)
+
+
+# -- one sweep shard: a slice of the sentences at one (channel, SNR, scheme) point ------------------
+_WORKER_CACHE = {}   # per process (a Ray worker keeps its links and JSCC model for all its shards)
+
+
+def _cached(key, make):
+    if key not in _WORKER_CACHE:
+        _WORKER_CACHE[key] = make()
+    return _WORKER_CACHE[key]
+
+
+def link_shard(params, shard, seed, context):
+    """Sweep task (python/lmsscc/sweep.py): sentences [shard * S, (shard + 1) * S) of the point.
+    Digital schemes return what each burst delivered (hex, None if lost) and the driver decodes
+    the text; the JSCC returns its received texts. Random draws come from `seed` alone."""
+    lo = shard * params["shard_sentences"]
+    texts = context["texts"][lo:lo + params["shard_sentences"]]
+    ch, snr, trials = params["channel"], params["snr_db"], params["trials"]
+    if params["source"] == "jscc":
+        from gnuradio.lmsscc.jscc import JSCCCodec
+        codec = _cached(("jscc", context["jscc_weights"]), lambda: JSCCCodec(context["jscc_weights"]))
+        hyps, uses = run_jscc(codec, texts, snr, ch, trials, seed.generate_state(1)[0])
+        return {"hyps": hyps, "uses": uses}
+    from gnuradio.lmsscc.jscc.digital import DigitalLink
+    link_args = (params["decoder"], ch, params["code"])
+    link = _cached(link_args, lambda: DigitalLink(*link_args))
+    messages = [bytes.fromhex(m) for m in context["messages"][params["source"]][lo:lo + len(texts)]]
+    bursts = [link.burst(m) for m in messages]
+    got = link.receive_many([b for b in bursts for _ in range(trials)], snr, ch, np.random.default_rng(seed))
+    return {"received": [None if m is None else m.hex() for m in got], "uses": [b.channel_uses for b in bursts]}
+
+
+def sweep_points(args, schemes, texts, messages):
+    """One point per (channel, SNR, scheme), in the order of the unsharded loop; the digest of the
+    sentences and messages is part of each point, so a journal never mixes two sources."""
+    per_shard = args.shard_sentences or len(texts)
+    digest = hashlib.sha256(json.dumps([texts, messages], sort_keys=True).encode()).hexdigest()[:16]
+    return [sweep.Point({"channel": ch, "snr_db": snr, "scheme": s.name, "source": s.source,
+                         "decoder": s.decoder, "code": s.code, "trials": args.trials,
+                         "shard_sentences": per_shard, "sources_sha": digest,
+                         "jscc_weights": args.jscc_weights}, -(-len(texts) // per_shard))
+            for ch in args.channels for snr in args.snrs for s in schemes]
 
 
 # -- scoring ----------------------------------------------------------------------------------------
@@ -270,7 +322,7 @@ def main(argv=None):
     torch.set_num_threads(1)
     t0 = time.time()
     from gnuradio.lmsscc.jscc import JSCCCodec, data
-    from gnuradio.lmsscc.jscc.digital import DigitalLink, classic_compress, classic_decompress
+    from gnuradio.lmsscc.jscc.digital import classic_compress, classic_decompress
 
     jscc = JSCCCodec(args.jscc_weights)
 
@@ -291,28 +343,39 @@ def main(argv=None):
     for source, msgs in messages.items():
         log(f"{source}: {np.mean([8 * len(m) for m in msgs]):.1f} message bits per sentence")
 
-    def decode_text(scheme):
-        if scheme.source == "classic":
-            return lambda msg, i: _safe(classic_decompress, msg)
-        return lambda msg, i: texts[i] if msg == messages["lm"][i] else "<undetected error>"
+    def decode_text(source, msg, i):
+        if msg is None:
+            return ""                                   # lost: the empty text
+        if source == "classic":
+            return _safe(classic_decompress, msg)
+        return texts[i] if msg == messages["lm"][i] else "<undetected error>"
 
+    hex_messages = {k: [m.hex() for m in v] for k, v in messages.items()}
+    points = sweep_points(args, schemes, texts, hex_messages)
+    context = {"texts": texts, "messages": hex_messages, "jscc_weights": args.jscc_weights}
+    if args.ray is None:
+        # In-process shards reuse the codec loaded above instead of a second copy.
+        _WORKER_CACHE[("jscc", args.jscc_weights)] = jscc
+    executor = sweep.make_executor(args)
+    try:
+        result = sweep.Sweep(points, link_shard, target=None, seed=args.seed, journal=args.journal,
+                             desc="bench_link shards", context=context).run(executor)
+    finally:
+        executor.close()
     records = []
-    jobs = [(ch, snr, s) for ch in args.channels for snr in args.snrs for s in schemes]
-    links = {}
-    for k, (ch, snr, s) in enumerate(tqdm(jobs, desc="points", file=sys.stderr)):
-        rng = np.random.default_rng([args.seed, k])
-        if s.source == "jscc":
-            hyps, uses = run_jscc(jscc, texts, snr, ch, args.trials, args.seed * 1000 + k)
-            charge = ANALOG_BITS
+    for point, counted in zip(points, result.counted):
+        got, p = sweep.sum_results(counted), point.params
+        if p["source"] == "jscc":
+            hyps, charge = got["hyps"], ANALOG_BITS
         else:
-            link = links.setdefault((s.decoder, s.code, ch), DigitalLink(s.decoder, ch, s.code))
-            hyps, uses = run_digital(link, messages[s.source], texts, decode_text(s), snr, ch,
-                                     args.trials, rng)
+            hyps = [decode_text(p["source"], None if m is None else bytes.fromhex(m), i // args.trials)
+                    for i, m in enumerate(got["received"])]
             charge = 1
-        rec = score(s.name, ch, snr, texts, hyps, uses, args.trials, charge)
-        rec.update(decoder=s.decoder, code=s.code,
-                   header_format=args.header_format if s.source == "lm" else None)
+        rec = score(p["scheme"], p["channel"], p["snr_db"], texts, hyps, got["uses"], args.trials, charge)
+        rec.update(decoder=p["decoder"], code=p["code"],
+                   header_format=args.header_format if p["source"] == "lm" else None)
         records.append(rec)
+    log(f"sweep: {result.executed} shards run, {result.reused} taken from the journal")
     if not args.no_similarity:
         add_similarity(records)
     for r in records:

@@ -46,7 +46,9 @@ def test_bench_link_quick_writes_every_scheme(tmp_path):
     keys = {"scheme", "channel", "snr_db", "energy_per_char_db", "sentences", "exact", "bleu1", "bleu4",
             "cer", "similarity", "channel_uses"}
     assert all(keys <= set(r) for r in records)
-    assert {r["scheme"] for r in records} == {"lm-sscc-ecct", "lm-sscc-bp", "classic-sscc", "jscc"}
+    assert {r["scheme"] for r in records} == {"lm-sscc-auto", "lm-sscc-bp", "classic-sscc-auto", "jscc"}
+    # "auto" is recorded as the decoder it stands for on LDPC(49,24)
+    assert {r["decoder"] for r in records if r["scheme"].endswith("-auto")} == {"osd2"}
     assert {r["channel"] for r in records} == {"awgn", "rayleigh"}
     assert len(records) == 4 * 2 * 2
     jscc = [r for r in records if r["scheme"] == "jscc"]
@@ -54,5 +56,5 @@ def test_bench_link_quick_writes_every_scheme(tmp_path):
     # The charge for analog symbols: 32 bits' worth of energy per channel use.
     assert all(abs(r["energy_per_char_db"] - r["energy_per_char_uncharged_db"] - 15.05) < 0.02 for r in jscc)
     for r in records:
-        if r["scheme"] == "classic-sscc" and r["channel"] == "awgn":
+        if r["scheme"] == "classic-sscc-auto" and r["channel"] == "awgn":
             assert r["exact"] == (1.0 if r["snr_db"] == 20 else 0.0)  # digital cliff: all or nothing here
