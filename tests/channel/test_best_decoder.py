@@ -10,7 +10,7 @@ from gnuradio.lmsscc.channel.decoders import best_decoder, make_decoder
     ("LDPC_N49_K24", "osd2"),      # short LDPC: OSD-2 ~ ML, +2 nats over BP-50
     ("BCH_N63_K45", "osd2"),       # dense BCH: BP is weak
     ("CCSDS_N128_K64", "osd2"),    # k = 64: OSD-2 still ahead of BP-50
-    ("POLAR_N64_K32", "scl32"),    # Polar: the list decoder
+    ("POLAR_N64_K32", "scl8"),     # Polar: the list decoder (L = 8 is ML at n = 64)
     ("POLAR_N128_K64", "scl32"),
     ("LDPC_N121_K70", "bp"),       # k = 70 > OSD_DEFAULT_MAX_K
 ])

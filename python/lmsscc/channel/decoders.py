@@ -159,13 +159,15 @@ OSD_DEFAULT_MAX_K = 64
 
 
 def best_decoder(code) -> str:
-    """The decoder kind measured best for `code` (what kind "auto" means): SCL-32 for Polar codes,
-    order-2 OSD for other short codes (k <= OSD_DEFAULT_MAX_K), BP-50 for longer codes."""
+    """The decoder kind measured best for `code` (what kind "auto" means): SC list decoding for
+    Polar codes (L = 8 up to n = 64, where it already equals ML on Polar(64,32) at 3.5x SCL-32's
+    speed; L = 32 beyond, ahead of L = 8 on Polar(128,64)), order-2 OSD for other short codes
+    (k <= OSD_DEFAULT_MAX_K), BP-50 for longer codes."""
     from .polar import polar_structure
 
     try:
         polar_structure(code)
-        return "scl32"
+        return "scl8" if code.n <= 64 else "scl32"
     except ValueError:
         pass
     return "osd2" if code.k <= OSD_DEFAULT_MAX_K else "bp"
