@@ -93,6 +93,10 @@ def parse_args(argv=None):
     p.add_argument("--eval-decoders", nargs="+", choices=("ecct", "bp50", "hybrid_bp50_then_ecct"),
                    default=["ecct", "bp50", "hybrid_bp50_then_ecct"],
                    help="decoders of the card's final metrics (BP on dense codes is slow)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global --batch; "
+                        "fresh runs on --device cpu only (docs/scale.md)")
+    p.add_argument("--ray", default="local", help="with --workers: 'local' or a Ray cluster address")
     return p.parse_args(argv)
 
 
@@ -356,9 +360,65 @@ def point_record(decoder, ebn0_db, frames, frame_errors, bit_errors, k, seconds)
             "codewords_per_s": frames / seconds if seconds > 0 else None}
 
 
+# -- --workers N: data-parallel training on Ray Train (python/lmsscc/ddp.py) --------------------------
+def ddp_worker_loop(config):
+    """One Ray Train worker: its share of each global batch, its own noise; rank 0's clock and step
+    count set the schedule of all (ddp.shared_schedule). The EMA loss reported is rank 0's."""
+    from gnuradio.lmsscc import ddp
+
+    args = argparse.Namespace(**config["args"])
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)                  # the same initial weights as single-process training
+    rank, size = ddp.world()
+    code = load_code(args.code)
+    lo, hi, _ = default_ranges(args)
+    model = ddp.prepare(ECCT(ECCTConfig(n=code.n, m=code.H.shape[0], layers=args.layers, d_model=args.d_model,
+                                        heads=resolved_heads(args), variant=args.variant), code.H))
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    gen = torch.Generator()
+    gen.manual_seed(args.seed * 1_000_003 + 7_919 * rank)
+    batch, clip_norm, autocast = ddp.local_batch(args.batch, rank, size), resolved_clip(args), autocast_context(args)
+    state = {"step": 0, "samples": 0, "train_seconds": 0.0, "loss_ema": None, "workers": size}
+    budget_s, t0, loss_ema = (args.minutes * 60.0 if args.minutes else None), time.time(), None
+    model.train()
+    while True:
+        progress = ddp.shared_schedule((time.time() - t0) / budget_s if budget_s else state["step"] / args.steps)
+        if progress >= 1.0:
+            break
+        for g in opt.param_groups:
+            g["lr"] = min(1.0, (state["step"] + 1) / max(1, args.warmup_steps)) * lr_at(progress, args)
+        reliab, target = sample_batch(batch, code.n, code.rate, lo, hi, args.channel, gen, "cpu")
+        loss = train_step(model, opt, reliab, target, clip_norm, autocast)
+        loss_ema = loss if loss_ema is None else 0.99 * loss_ema + 0.01 * loss
+        state["step"] += 1
+        state["samples"] += args.batch
+    state["train_seconds"] = time.time() - t0
+    state["loss_ema"] = None if loss_ema is None else float(loss_ema)
+    ddp.report_final(model, state)
+
+
+def train_with_workers(args):
+    """train()'s result from --workers Ray Train workers (no checkpoints/resume on this path)."""
+    from gnuradio.lmsscc import ddp
+
+    if args.resume or args.init_from or args.export_only or args.device != "cpu":
+        raise SystemExit("--workers: fresh CPU runs only (no --resume/--init-from/--export-only/--device)")
+    code = load_code(args.code)
+    lo, hi, eval_points = default_ranges(args)
+    cfg = ECCTConfig(n=code.n, m=code.H.shape[0], layers=args.layers, d_model=args.d_model,
+                     heads=resolved_heads(args), variant=args.variant)
+    model = ECCT(cfg, code.H)
+    weights, state = ddp.fit(ddp_worker_loop, {"args": vars(args)}, args.workers, ray_address=args.ray,
+                             name=f"train_ecct_{Path(args.out).name}")
+    model.load_state_dict(weights)
+    print(f"{args.workers} worker(s): {state['samples']} samples in {state['train_seconds']:.1f} s, "
+          f"{state['samples'] / state['train_seconds']:,.0f} samples/s")
+    return code, cfg, model, state, (lo, hi), eval_points
+
+
 def main(argv=None):
     args = parse_args(argv)
-    code, cfg, model, state, (lo, hi), eval_points = train(args)
+    code, cfg, model, state, (lo, hi), eval_points = (train_with_workers if args.workers else train)(args)
     metrics = final_metrics(args, code, model, eval_points)
     card = {
         "model": "ECCT (pure transformer decoder; Choukroun & Wolf, NeurIPS 2022, implemented from the paper)",
@@ -384,6 +444,7 @@ def main(argv=None):
                      "samples_per_s": state["samples"] / state["train_seconds"] if state["train_seconds"] else None,
                      "schedule_completed": (state["train_seconds"] / (args.minutes * 60.0)) if args.minutes
                      else state["step"] / args.steps},
+        "data_parallel_workers": state.get("workers"),
         "final_metrics": {"note": "random codewords, info-bit BER, BP-50 on the same frames",
                           "frames_per_point": args.eval_frames, "points": metrics},
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

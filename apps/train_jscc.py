@@ -60,6 +60,10 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-sentences", type=int, default=400, help="held-out sentences for the card")
     p.add_argument("--corpora", default=str(REPO / ".cache" / "corpora"))
+    p.add_argument("--workers", type=int, default=None,
+                   help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global --batch; "
+                        "fresh CPU runs only (docs/scale.md)")
+    p.add_argument("--ray", default="local", help="with --workers: 'local' or a Ray cluster address")
     return p.parse_args(argv)
 
 
@@ -129,6 +133,99 @@ def lr_at(args, step, frac_time):
     return args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac_time))))
 
 
+def train_step(model, opt, ids, snr, kind):
+    """One AdamW step on a batch of token ids; returns the loss (a float)."""
+    model.train()
+    loss = loss_fn(model(ids, snr, kind), ids)
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    return loss.item()
+
+
+def train_in_process(args, model, opt, seqs, rng, state, ckpt):
+    """The single-process loop: until the wall-time budget is spent, checkpoints on the way."""
+    budget = args.minutes * 60
+    t0, last_ckpt = time.time() - state["seconds"], time.time()
+    bar = tqdm(total=int(budget), unit="s", file=sys.stderr, initial=int(state["seconds"]))
+    ema = None
+    done = False
+    while not done:
+        for ids in batches(seqs, args.batch, rng):
+            elapsed = time.time() - t0
+            if elapsed >= budget:
+                done = True
+                break
+            for g in opt.param_groups:
+                g["lr"] = lr_at(args, state["step"], elapsed / budget)
+            ids = ids.to(args.device)
+            snr = torch.empty(ids.shape[0]).uniform_(args.snr_min, args.snr_max)
+            kind = "awgn" if state["step"] % 2 == 0 else "rayleigh"
+            loss = train_step(model, opt, ids, snr.to(args.device), kind)
+            state["step"] += 1
+            state["samples"] += ids.shape[0]
+            state["seconds"] = time.time() - t0
+            ema = loss if ema is None else 0.98 * ema + 0.02 * loss
+            bar.n = int(min(budget, state["seconds"]))
+            bar.set_postfix(step=state["step"], loss=f"{ema:.3f}")
+            if time.time() - last_ckpt > args.checkpoint_minutes * 60:
+                save_checkpoint(ckpt, model, opt, state)
+                last_ckpt = time.time()
+    bar.close()
+    save_checkpoint(ckpt, model, opt, state)
+
+
+# -- --workers N: data-parallel training on Ray Train (python/lmsscc/ddp.py) --------------------------
+def ddp_worker_loop(config):
+    """One Ray Train worker. Every worker walks the same global batches (same shuffling seed) and
+    trains on its rows of each (rows rank, rank + N, ...); SNRs are drawn per worker. Rank 0's
+    clock sets the learning rate and the stop for all (ddp.shared_schedule)."""
+    from gnuradio.lmsscc import ddp
+
+    args, seqs = argparse.Namespace(**config["args"]), config["seqs"]
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)                    # the same initial weights on every worker
+    rank, size = ddp.world()
+    model = ddp.prepare(TextJSCC(JSCCConfig(**config["model_config"])))
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    torch.manual_seed(args.seed * 1_000_003 + 7_919 * rank)     # this worker's SNR draws
+    rng, state, t0 = random.Random(args.seed), {"step": 0, "samples": 0, "seconds": 0.0, "workers": size}, time.time()
+    budget = args.minutes * 60
+    while True:
+        for ids in batches(seqs, args.batch, rng):
+            progress = ddp.shared_schedule((time.time() - t0) / budget)
+            if progress >= 1.0:
+                state["seconds"] = time.time() - t0
+                return ddp.report_final(model, state)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(args, state["step"], progress)
+            mine = ids[rank::size]
+            if mine.shape[0] == 0:              # a last batch smaller than the worker count
+                mine = ids[:1]
+            snr = torch.empty(mine.shape[0]).uniform_(args.snr_min, args.snr_max)
+            train_step(model, opt, mine, snr, "awgn" if state["step"] % 2 == 0 else "rayleigh")
+            state["step"] += 1
+            state["samples"] += ids.shape[0]
+
+
+def train_with_workers(args, model, vocab, seqs, state):
+    """Train `model` on --workers Ray Train workers; loads the result into it, returns the state
+    (no checkpoints or --resume on this path)."""
+    from dataclasses import asdict
+
+    from gnuradio.lmsscc import ddp
+
+    if args.resume or args.device != "cpu":
+        raise SystemExit("--workers: fresh CPU runs only (no --resume, no --device)")
+    weights, got = ddp.fit(ddp_worker_loop, {"args": vars(args), "seqs": seqs, "model_config": asdict(model.cfg)},
+                           args.workers, ray_address=args.ray, name=f"train_jscc_{Path(args.out).name}")
+    model.load_state_dict(weights)
+    print(f"{args.workers} worker(s): {got['samples']} samples in {got['seconds']:.1f} s, "
+          f"{got['samples'] / got['seconds']:,.0f} samples/s", file=sys.stderr)
+    return {**state, **got, "vocab": vocab.tokens}
+
+
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -153,39 +250,10 @@ def main(argv=None):
     seqs = to_ids(vocab, train, cfg.max_len)
     print(f"{len(seqs)} training sentences (of {len(train)}), vocab {len(vocab)}, "
           f"{sum(p.numel() for p in model.parameters())/1e6:.2f} M parameters", file=sys.stderr)
-    budget = args.minutes * 60
-    t0, last_ckpt = time.time() - state["seconds"], time.time()
-    bar = tqdm(total=int(budget), unit="s", file=sys.stderr, initial=int(state["seconds"]))
-    ema = None
-    done = False
-    while not done:
-        for ids in batches(seqs, args.batch, rng):
-            elapsed = time.time() - t0
-            if elapsed >= budget:
-                done = True
-                break
-            for g in opt.param_groups:
-                g["lr"] = lr_at(args, state["step"], elapsed / budget)
-            ids = ids.to(args.device)
-            snr = torch.empty(ids.shape[0]).uniform_(args.snr_min, args.snr_max)
-            kind = "awgn" if state["step"] % 2 == 0 else "rayleigh"
-            model.train()
-            loss = loss_fn(model(ids, snr.to(args.device), kind), ids)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            state["step"] += 1
-            state["samples"] += ids.shape[0]
-            state["seconds"] = time.time() - t0
-            ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
-            bar.n = int(min(budget, state["seconds"]))
-            bar.set_postfix(step=state["step"], loss=f"{ema:.3f}")
-            if time.time() - last_ckpt > args.checkpoint_minutes * 60:
-                save_checkpoint(ckpt, model, opt, state)
-                last_ckpt = time.time()
-    bar.close()
-    save_checkpoint(ckpt, model, opt, state)
+    if args.workers:
+        state = train_with_workers(args, model, vocab, seqs, state)
+    else:
+        train_in_process(args, model, opt, seqs, rng, state, ckpt)
     model.eval()
     metrics = evaluate.evaluate(model, vocab, test[:args.eval_sentences], snrs=(0, 5, 10, 20),
                                 channels=("awgn", "rayleigh"))

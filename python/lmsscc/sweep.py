@@ -67,9 +67,10 @@ def counted_prefix(results: dict, n_shards: int, errors: Callable[[dict], int], 
     for i in range(n_shards):
         if i not in results:
             return None
-        total += errors(results[i])
-        if target is not None and total >= target:
-            return i + 1
+        if target is not None:
+            total += errors(results[i])
+            if total >= target:
+                return i + 1
     return n_shards
 
 
@@ -146,6 +147,32 @@ def _loopback_host(address: str) -> str | None:
     return host if host.startswith("127.") else None
 
 
+def init_ray(address: str, num_cpus: int | None = None, temp_dir: str | None = None, **kw):
+    """Start ('local') or join (an address) Ray unless this process already has it; returns (the
+    ray module, whether this call started it). Also used by the trainers' --workers."""
+    import ray
+
+    if ray.is_initialized():
+        return ray, False
+    if address == "local":
+        ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address=LOCAL_NODE_IP,
+                 _temp_dir=temp_dir, configure_logging=False, **kw)
+    else:
+        # A driver beside a loopback cluster must name the same node address.
+        ray.init(address=address, _node_ip_address=_loopback_host(address), configure_logging=False, **kw)
+    return ray, True
+
+
+def ship_by_value(fn):
+    """A function of a script (apps/...) loaded as a module is not importable on the workers:
+    have Ray pickle its module by value, as it does for __main__."""
+    import ray
+
+    module = sys.modules.get(fn.__module__)
+    if module is not None and not fn.__module__.startswith("gnuradio.") and fn.__module__ != "__main__":
+        ray.cloudpickle.register_pickle_by_value(module)
+
+
 class RayExecutor:
     """Ray tasks, at most `in_flight` at once (default twice the cluster's CPUs). address: 'local'
     starts Ray on this machine (advertised on loopback, no dashboard), else the address of a
@@ -154,32 +181,20 @@ class RayExecutor:
 
     def __init__(self, address: str = "local", num_cpus: int | None = None, in_flight: int | None = None,
                  max_retries: int = 3, temp_dir: str | None = None):
-        import ray
-
-        self.ray = ray
-        self.started_here = not ray.is_initialized()
-        if self.started_here:
-            if address == "local":
-                ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address=LOCAL_NODE_IP,
-                         _temp_dir=temp_dir, log_to_driver=False, configure_logging=False)
-            else:
-                # A driver beside a loopback cluster must name the same node address.
-                ray.init(address=address, _node_ip_address=_loopback_host(address), log_to_driver=False,
-                         configure_logging=False)
+        self.ray, self.started_here = init_ray(address, num_cpus, temp_dir, log_to_driver=False)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.in_flight = in_flight or max(2, 2 * cpus)
         self.max_retries = max_retries
 
     def _remote(self, task):
-        module = sys.modules.get(task.__module__)
-        # A task defined in a script (apps/...) is not importable on the workers: ship it by value.
-        if module is not None and not task.__module__.startswith("gnuradio.") and task.__module__ != "__main__":
-            self.ray.cloudpickle.register_pickle_by_value(module)
+        ship_by_value(task)
         # retry_exceptions stays off: a task that raises is a bug, not a lost node.
         return self.ray.remote(num_cpus=1, max_retries=self.max_retries)(task)
 
     def run(self, sweep: "Sweep", bar):
         remote = self._remote(sweep.task)
+        # The shared context goes to the object store once; each task gets a reference.
+        extra = () if sweep.context is None else (self.ray.put(sweep.context),)
         next_shard = [0] * len(sweep.points)
         pending = {}                                        # ObjectRef -> (point index, shard)
 
@@ -195,7 +210,7 @@ class RayExecutor:
                     if (point.key, shard) in sweep.journal.done:
                         sweep.finish(p_index, shard, sweep.reuse(point, shard), bar)
                         continue
-                    ref = remote.remote(point.params, shard, shard_seed(sweep.seed, point.seed_key, shard))
+                    ref = remote.remote(point.params, shard, shard_seed(sweep.seed, point.seed_key, shard), *extra)
                     pending[ref] = (p_index, shard)
                     progressed = True
                     break
@@ -219,17 +234,21 @@ class RayExecutor:
 
 
 class Sweep:
-    """task(params, shard, seed: SeedSequence) -> JSON-able result dict; errors(result) -> int
-    (what the target counts); target None: every shard of every point runs."""
+    """task(params, shard, seed: SeedSequence[, context]) -> JSON-able result dict; errors(result)
+    -> int (what the target counts); target None: every shard of every point runs. context: data
+    every task reads (e.g. the messages to send), shipped once per sweep; it is not part of a
+    point's identity, so put a digest of it in the params when it can change."""
 
-    def __init__(self, points: list[Point], task: Callable, *, errors: Callable[[dict], int],
+    def __init__(self, points: list[Point], task: Callable, *, errors: Callable[[dict], int] = None,
                  target: int | None, seed: int, journal: str | Path | None = None, desc: str = "sweep",
-                 on_point_done: Callable[[int, list[dict]], None] | None = None):
+                 on_point_done: Callable[[int, list[dict]], None] | None = None, context=None):
+        if target is not None and errors is None:
+            raise ValueError("an error target needs an errors(result) function")
         keys = [p.key for p in points]
         if len(set(keys)) != len(keys):
             raise ValueError("two sweep points have the same parameters")
         self.points, self.task, self.errors, self.target = points, task, errors, target
-        self.seed, self.desc, self.on_point_done = int(seed), desc, on_point_done
+        self.seed, self.desc, self.on_point_done, self.context = int(seed), desc, on_point_done, context
         self.journal = Journal(journal, seed)
         self.results = [dict() for _ in points]
         self._decided: list[int | None] = [None] * len(points)
@@ -245,7 +264,9 @@ class Sweep:
     def run_or_reuse(self, point, shard):
         if (point.key, shard) in self.journal.done:
             return self.reuse(point, shard)
-        result = self.task(point.params, shard, shard_seed(self.seed, point.seed_key, shard))
+        seed = shard_seed(self.seed, point.seed_key, shard)
+        result = (self.task(point.params, shard, seed) if self.context is None
+                  else self.task(point.params, shard, seed, self.context))
         self.executed += 1
         self.journal.add(point, shard, result)
         return result
