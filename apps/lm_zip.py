@@ -111,7 +111,7 @@ def decompress_settings(args, container, infile):
         digest = ctx.digest[: lmzip.CONTEXT_DIGEST_BYTES] if ctx else b""
         if digest != recorded.context_digest:
             raise SettingsError(
-                f"{infile} was compressed with --context {recorded.context}, which is not the "
+                f"{infile} was compressed with --context {recorded.context or 'an unknown built-in'}, which is not the "
                 f"given --context {args.context}: drop the flag (the file records its settings)")
         recorded = replace(recorded, context=args.context)
     threads = args.threads if args.threads is not None else recorded.threads
@@ -121,8 +121,14 @@ def decompress_settings(args, container, infile):
 def load_codec(settings, infile=None):
     """The model and codec for the settings (a file context is checked against
     the digest the file records)."""
-    from gnuradio.lmsscc.source import LMCodec, NumericSettings, load_context, lmzip, shared_model
+    from gnuradio.lmsscc.source import LMCodec, NumericSettings, builtin_names, load_context, lmzip
+    from gnuradio.lmsscc.source import shared_model
 
+    if settings.context == "":
+        raise SettingsError(
+            f"{infile} was primed with a built-in context this lm_zip does not have (digest "
+            f"{settings.context_digest.hex()}; built-in here: {', '.join(builtin_names())}): pass "
+            "--context FILE with that text")
     try:
         ctx = load_context(settings.context)
     except ValueError as e:

@@ -19,9 +19,10 @@ KAT_V1_NATIVE = "4c4d5a3115108e358e0ab643c352eb7fea05cd7951a36f075a10"
 KAT_V1_NATIVE_NEWS = "4c4d5a311425370a0806fd4037c6916cd4242e87855b59ff43"
 # The same text in today's container: `compress --engine native` (every
 # default: 3 container bytes, one lean message) and with
-# `--context news --header-format compact` (a settings record).
+# `--context news --header-format compact` (the built-in context flag and
+# digest, a settings record for the format).
 KAT_V2_NATIVE = "4c5a203c76230806eb7fea05cd7951a36f075a10"
-KAT_V2_NATIVE_NEWS_COMPACT = "4c5a22030205046e6577736af70025370a0806fd4037c6916cd4242e87855b59ff43"
+KAT_V2_NATIVE_NEWS_COMPACT = "4c5a2a6af703020025370a0806fd4037c6916cd4242e87855b59ff43"
 BUILTIN_CONTEXTS = ["none", "europarl", "news", "radio"]
 
 
@@ -194,6 +195,16 @@ def test_old_format_known_answer(tmp_path, lm_zip):
     assert "context 'news'" in error, error
 
 
+def test_unknown_builtin_context_is_named(tmp_path, lm_zip):
+    """A file primed with a built-in context this version does not have."""
+    from gnuradio.lmsscc.source import load_context
+
+    packed, out = tmp_path / "p.lmz", tmp_path / "o.txt"
+    packed.write_bytes(b"LZ\x28" + bytes(a ^ 0xFF for a in load_context("news").digest[:2]) + b"\x3c")
+    error = lm_zip("decompress", packed, out)
+    assert "built-in context this lm_zip does not have" in error and "news" in error, error
+
+
 def test_old_format_names_the_matching_engine(tmp_path, lm_zip):
     old, out = tmp_path / "old.lmz", tmp_path / "o.txt"
     old.write_bytes(bytes.fromhex(KAT_V1_NATIVE))
@@ -216,7 +227,9 @@ def test_new_format_known_answer(tmp_path, lm_zip):
 
 
 def test_settings_record_round_trip_and_refusals():
-    from gnuradio.lmsscc.source import MessageFormatError, lmzip
+    from dataclasses import replace
+
+    from gnuradio.lmsscc.source import MessageFormatError, load_context, lmzip
 
     settings = lmzip.ZipSettings(engine="hf", precision=20, threads=2, header_format="compact",
                                  chunk_chars=1000, context="radio", context_digest=b"\x01\x02",
@@ -225,10 +238,16 @@ def test_settings_record_round_trip_and_refusals():
         data = lmzip.pack_header(settings, chunked)
         assert lmzip.read_container(data).settings == settings
     assert len(lmzip.pack_header(lmzip.DEFAULTS, False)) == 3  # every default: magic + 1 byte
+    radio = load_context("radio")
+    builtin = replace(lmzip.DEFAULTS, context="radio", context_digest=radio.digest[:2])
+    assert len(lmzip.pack_header(builtin, False)) == 5  # + the built-in's 2 digest bytes
+    assert lmzip.read_container(lmzip.pack_header(builtin, False)).settings == builtin
+    unknown = lmzip.read_container(b"LZ\x28" + bytes(a ^ 0xFF for a in radio.digest[:2]))
+    assert unknown.settings.context == ""  # a built-in this version lacks
     with pytest.raises(MessageFormatError, match="newer lm_zip"):
         lmzip.read_container(b"LZ\x22\x09\x00")  # unknown key 9
-    with pytest.raises(MessageFormatError, match="newer lm_zip"):
-        lmzip.read_container(b"LZ\x28")  # unknown flag
+    with pytest.raises(MessageFormatError, match="context digest"):
+        lmzip.read_container(b"LZ\x28\x01")
     with pytest.raises(MessageFormatError, match="version 3"):
         lmzip.read_container(b"LZ\x30")
     with pytest.raises(MessageFormatError, match="truncated"):
@@ -257,3 +276,16 @@ def test_native_engine_chunks_batched_equal_one_by_one(tmp_path, lm_zip):
     assert batched.read_bytes() == serial.read_bytes()
     assert lm_zip("decompress", batched, out, "--batch", "4") is None
     assert out.read_bytes() == src.read_bytes()
+
+
+def test_receiver_names_the_engine_of_a_lean_message():
+    """The codec's mismatch error (what link receivers report) names the engine
+    and context of the default model that would decode the message."""
+    from gnuradio.lmsscc.source import FingerprintMismatch, LMCodec, NumericSettings, load_context
+    from gnuradio.lmsscc.source import shared_model
+
+    hf = shared_model(None, NumericSettings(engine="hf"))
+    native = shared_model(None, NumericSettings(engine="native"))
+    message = LMCodec(hf, lean=True, context=load_context("radio")).encode("CQ CQ").message
+    with pytest.raises(FingerprintMismatch, match="would match: engine hf, 1 thread, context radio"):
+        LMCodec(native, lean=True).decode(message)

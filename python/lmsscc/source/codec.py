@@ -157,7 +157,7 @@ def matching_settings(lm, version: int, fingerprint: bytes, precisions=(DEFAULT_
 
 
 def describe_match(engine: str, threads: int, ctx, precision: int) -> str:
-    words = f"engine {engine}" + (f" with {threads} threads" if engine == "hf" else "")
+    words = f"engine {engine}" + (f", {threads} thread{'s' * (threads > 1)}" if engine == "hf" else "")
     return words + f", context {ctx.name if ctx else 'none'}, precision {precision}"
 
 

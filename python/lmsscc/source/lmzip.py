@@ -6,7 +6,9 @@ Version 2 (written since issue 13; `decompress IN OUT` needs no flags):
     bytes 0-1   b"LZ"
     byte 2      container version 2 (high nibble) | flags (low nibble):
                 0x1 engine hf (clear: native), 0x2 a settings record follows,
-                0x4 several chunks
+                0x4 several chunks, 0x8 primed with a built-in context
+    [2 bytes]   flag 0x8 only: the built-in context's digest (its first 2
+                bytes, which name it among the built-in contexts)
     [record]    flag 0x2 only: the settings that differ from DEFAULTS, each a
                 key byte and its value, ended by key 0 (see the KEY_* below)
     chunks      one message each (message.py); with flag 0x4 every chunk is
@@ -15,7 +17,9 @@ Version 2 (written since issue 13; `decompress IN OUT` needs no flags):
 
 With every default (native engine, lean messages, precision 24, no priming
 context, the embedded model) the container costs 3 bytes on top of its
-messages, so a short text costs about what it costs as a lean radio message.
+messages, 5 with a built-in context, so a short text costs about what it
+costs as a lean radio message. A context from a file is recorded by name and
+digest in the settings record.
 
 Version 1 ("LMZ1", before issue 13; still read): b"LMZ1", then per chunk a
 varint byte length and one message. It records no settings, so decoding one
@@ -33,6 +37,7 @@ from dataclasses import dataclass, field, replace
 
 from . import message as fmt
 from .codec import LMCodec
+from .context import builtin_contexts
 from .message import MessageFormatError, decode_varint
 
 MAGIC_V1 = b"LMZ1"
@@ -41,7 +46,8 @@ CONTAINER_VERSION = 2
 FLAG_ENGINE_HF = 0x1
 FLAG_SETTINGS = 0x2
 FLAG_CHUNKED = 0x4
-KNOWN_FLAGS = FLAG_ENGINE_HF | FLAG_SETTINGS | FLAG_CHUNKED
+FLAG_BUILTIN_CONTEXT = 0x8
+KNOWN_FLAGS = FLAG_ENGINE_HF | FLAG_SETTINGS | FLAG_CHUNKED | FLAG_BUILTIN_CONTEXT
 DEFAULT_CHUNK_CHARS = 4096
 CONTEXT_DIGEST_BYTES = 2  # with the messages' fingerprint, enough to tell contexts apart
 
@@ -61,7 +67,7 @@ class ZipSettings:
     threads: int = 1  # recorded for hf only (part of its fingerprint)
     header_format: str = "lean"
     chunk_chars: int = DEFAULT_CHUNK_CHARS
-    context: str = "none"  # a built-in name or a file name
+    context: str = "none"  # a built-in name or a file name; "" an unknown built-in
     context_digest: bytes = b""  # first CONTEXT_DIGEST_BYTES of PrimingContext.digest
     model: str = "default"  # "default": the embedded model; else the --model given
 
@@ -145,8 +151,19 @@ def _read_string(data: bytes, pos: int, what: str) -> tuple[str, int]:
 
 # -- the header ------------------------------------------------------------
 
+def builtin_by_digest(digest: bytes):
+    """The built-in context whose digest starts with ``digest``, or None."""
+    return next((c for c in builtin_contexts() if c.digest[: len(digest)] == digest), None)
+
+
+def _is_builtin(s: ZipSettings) -> bool:
+    ctx = builtin_by_digest(s.context_digest) if s.context != "none" else None
+    return ctx is not None and ctx.name == s.context
+
+
 def _record(s: ZipSettings) -> bytes:
-    """The settings that differ from the defaults (engine is in the flags)."""
+    """The settings that differ from the defaults (engine and a built-in
+    context are in the flags)."""
     out = bytearray()
     if s.precision != DEFAULTS.precision:
         out += bytes([KEY_PRECISION]) + _varint(s.precision)
@@ -156,7 +173,7 @@ def _record(s: ZipSettings) -> bytes:
         out += bytes([KEY_FORMAT]) + _varint(HEADER_FORMATS[s.header_format])
     if s.chunk_chars != DEFAULTS.chunk_chars:
         out += bytes([KEY_CHUNK_CHARS]) + _varint(s.chunk_chars)
-    if s.context != "none":
+    if s.context != "none" and not _is_builtin(s):
         if len(s.context_digest) != CONTEXT_DIGEST_BYTES:
             raise ValueError(f"context digest must be {CONTEXT_DIGEST_BYTES} bytes")
         out += bytes([KEY_CONTEXT]) + _string(s.context) + s.context_digest
@@ -166,10 +183,11 @@ def _record(s: ZipSettings) -> bytes:
 
 
 def pack_header(s: ZipSettings, chunked: bool) -> bytes:
-    record = _record(s)
+    record, builtin = _record(s), _is_builtin(s)
     flags = ((FLAG_ENGINE_HF if s.engine == "hf" else 0) | (FLAG_SETTINGS if record else 0)
-             | (FLAG_CHUNKED if chunked else 0))
-    return MAGIC + bytes([(CONTAINER_VERSION << 4) | flags]) + record
+             | (FLAG_CHUNKED if chunked else 0) | (FLAG_BUILTIN_CONTEXT if builtin else 0))
+    head = MAGIC + bytes([(CONTAINER_VERSION << 4) | flags])
+    return head + (s.context_digest if builtin else b"") + record
 
 
 def _parse_record(data: bytes, pos: int, s: ZipSettings) -> tuple[ZipSettings, int]:
@@ -237,6 +255,13 @@ def read_container(data: bytes) -> Container:
         raise MessageFormatError(f"unknown lm_zip flags 0x{flags:x}: written by a newer lm_zip")
     settings = replace(DEFAULTS, engine="hf" if flags & FLAG_ENGINE_HF else "native")
     pos = 3
+    if flags & FLAG_BUILTIN_CONTEXT:
+        digest = data[pos : pos + CONTEXT_DIGEST_BYTES]
+        if len(digest) < CONTEXT_DIGEST_BYTES:
+            raise MessageFormatError("lm_zip file truncated inside the context digest")
+        ctx = builtin_by_digest(digest)
+        settings = replace(settings, context=ctx.name if ctx else "", context_digest=digest)
+        pos += CONTEXT_DIGEST_BYTES
     if flags & FLAG_SETTINGS:
         settings, pos = _parse_record(data, pos, settings)
     if flags & FLAG_CHUNKED:
