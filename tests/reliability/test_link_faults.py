@@ -27,7 +27,7 @@ from testutil import APPS
 @pytest.fixture(scope="module")
 def burst_of(tiny_lm):
     """text, seq -> burst samples of a fresh transmitter starting at seq."""
-    codec = make_codec(tiny_lm, 24, 1, 16384, "none")  # as link_tx makes it
+    codec = make_codec(tiny_lm, 24, 1, 16384, "none", lb.DEFAULT_HEADER_FORMAT)  # as link_tx makes it
 
     def make(text, seq):
         return Transmitter(codec, LinkConfig(), first_seq=seq).send(text).samples.astype(np.complex64)

@@ -25,6 +25,7 @@ from ..source.blocks import make_codec
 from ..source.conversation import ConversationDecoder, ConversationEncoder
 from . import burst as bu
 from . import channels as ch
+from .frame import MAX_CODEWORDS
 from .link import LinkConfig, Receiver, Transmitter
 
 MAX_TEXT_BYTES = 1 << 16
@@ -38,17 +39,33 @@ MAX_BURST_SAMPLES = 1 << 22
 LINK_MAX_TOKENS = 1024
 
 
+# Link defaults: the best measured settings (issue 13). "auto" runs the native
+# engine for Llama-family GGUF models (the embedded default included), hf
+# otherwise; the lean header (format 3) is the smallest message.
+DEFAULT_ENGINE = "auto"
+DEFAULT_HEADER_FORMAT = "lean"
+HEADER_FORMAT_NAMES = {1: "standard", 2: "compact", 3: "lean"}
+
+
 def _codec(model, context, header_format, conversation, engine):
     return make_codec(model, 24, 1, LINK_MAX_TOKENS, context, header_format, bool(conversation),
                       engine)
+
+
+def describe_codec(codec) -> str:
+    """One line for the apps: which engine and message format a link block codes with."""
+    lm = codec.lm
+    fmt = codec.version
+    return (f"LM engine {lm.settings.engine} ({lm.name}), message format {fmt} "
+            f"({HEADER_FORMAT_NAMES.get(fmt, '?')})")
 
 
 class link_tx(PduBlock, gr.basic_block):
     max_items = MAX_TEXT_BYTES
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
-                 header_format="standard", conversation=False, keyframe_period=8, tail_zeros=0,
-                 attach_truth=False, engine="hf"):
+                 header_format=DEFAULT_HEADER_FORMAT, conversation=False, keyframe_period=8,
+                 tail_zeros=0, attach_truth=False, engine=DEFAULT_ENGINE):
         gr.basic_block.__init__(self, name="link_tx", in_sig=None, out_sig=None)
         self._setup_pdu("link_tx")
         # Silence after each burst: lets a stream receiver see the burst's end
@@ -61,6 +78,10 @@ class link_tx(PduBlock, gr.basic_block):
         self.tx = Transmitter(codec, LinkConfig(code=code, modulation=modulation))
         if conversation:
             self.tx.codec = ConversationEncoder(codec, int(keyframe_period))
+        self.codec = codec
+        # Samples of every burst published so far, in order (tail zeros included):
+        # a sender waits until that many samples passed its sink (radio.BurstSender).
+        self.burst_samples: list[int] = []
 
     def process(self, meta, data):
         b = self.tx.send(data.tobytes())
@@ -71,6 +92,7 @@ class link_tx(PduBlock, gr.basic_block):
         if self.attach_truth:
             meta["payload_bits_sent"] = b.payload_coded
         samples = np.concatenate([b.samples, np.zeros(self.tail_zeros)]).astype(np.complex64)
+        self.burst_samples.append(len(samples))
         return [(meta, samples, "c32")]
 
     def stats(self):
@@ -89,8 +111,8 @@ class link_tx_stream(gr.hier_block2):
     link_tx followed by pdu_to_tagged_stream; ``self.tx`` is the link_tx."""
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", context="none",
-                 header_format="standard", conversation=False, keyframe_period=8, tail_zeros=0,
-                 length_tag="packet_len", engine="hf"):
+                 header_format=DEFAULT_HEADER_FORMAT, conversation=False, keyframe_period=8,
+                 tail_zeros=0, length_tag="packet_len", engine=DEFAULT_ENGINE):
         from gnuradio import pdu
 
         gr.hier_block2.__init__(self, "link_tx_stream", gr.io_signature(0, 0, 0),
@@ -111,10 +133,12 @@ class link_tx_stream(gr.hier_block2):
 class _ReceiverMixin:
     """What link_rx and link_rx_stream share: the receiver and its reports."""
 
-    def _setup_receiver(self, model, code, decoder, context, header_format, conversation, engine):
+    def _setup_receiver(self, model, code, decoder, context, header_format, conversation, engine,
+                        max_codewords):
         codec = _codec(model, context, header_format, conversation, engine)
         conv = ConversationDecoder(codec) if conversation else None
-        self.rx = Receiver(codec, LinkConfig(code=code, decoder=decoder), conversation=conv)
+        config = LinkConfig(code=code, decoder=decoder, max_codewords=int(max_codewords))
+        self.rx = Receiver(codec, config, conversation=conv)
         self.received = 0
         self.failed = 0
 
@@ -135,6 +159,8 @@ class _ReceiverMixin:
                 out["pre_fec_ber"] = round(float(r.pre_fec_ber), 6)
             if r.seq is not None:
                 out["seq"] = int(r.seq)
+            if r.message is not None:
+                out["message_bits"] = 8 * len(r.message)
             out.update(r.lm)
             if not r.ok:
                 out["error"] = r.error or "failed"
@@ -155,10 +181,12 @@ class link_rx(PduBlock, gr.basic_block, _ReceiverMixin):
     max_items = MAX_BURST_SAMPLES
 
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
-                 header_format="standard", conversation=False, engine="hf"):
+                 header_format=DEFAULT_HEADER_FORMAT, conversation=False, engine=DEFAULT_ENGINE,
+                 max_codewords=MAX_CODEWORDS):
         gr.basic_block.__init__(self, name="link_rx", in_sig=None, out_sig=None)
         self._setup_pdu("link_rx")
-        self._setup_receiver(model, code, decoder, context, header_format, conversation, engine)
+        self._setup_receiver(model, code, decoder, context, header_format, conversation, engine,
+                             max_codewords)
 
     def process(self, meta, samples):
         if not np.all(np.isfinite(samples)):
@@ -185,13 +213,14 @@ class link_rx_stream(gr.sync_block, _ReceiverMixin):
     their samples released, an incomplete one at the end waits for more."""
 
     def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
-                 header_format="standard", conversation=False, chunk=8192, max_buffer=1 << 21,
-                 engine="hf"):
+                 header_format=DEFAULT_HEADER_FORMAT, conversation=False, chunk=8192,
+                 max_buffer=1 << 21, engine=DEFAULT_ENGINE, max_codewords=MAX_CODEWORDS):
         gr.sync_block.__init__(self, name="link_rx_stream", in_sig=[np.complex64], out_sig=None)
         self.logger = gr.logger("lmsscc.link_rx_stream")
         self.drops = DropCounter(self.logger)
         self.message_port_register_out(PDU_PORT)
-        self._setup_receiver(model, code, decoder, context, header_format, conversation, engine)
+        self._setup_receiver(model, code, decoder, context, header_format, conversation, engine,
+                             max_codewords)
         self.chunk = int(chunk)
         self.max_buffer = int(max_buffer)
         self._buffer = np.zeros(0, dtype=np.complex64)

@@ -78,7 +78,8 @@ class LoopbackLink:
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", decoder="bp",
                  esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
-                 context="none", conversation=False, header_format="standard", engine="hf"):
+                 context="none", conversation=False, header_format=lb.DEFAULT_HEADER_FORMAT,
+                 engine=lb.DEFAULT_ENGINE):
         self.tb = gr.top_block("lmsscc loopback")
         self.tx = lb.link_tx(model, code, modulation, context, header_format=header_format,
                              conversation=conversation, attach_truth=True, engine=engine)
@@ -109,17 +110,79 @@ class LoopbackLink:
         self.tb.wait()
 
 
-def build_tx_stream(device, tx_stream, zmq_address=DEFAULT_ZMQ, **radio):
-    """Flowgraph: link_tx_stream (text PDUs in, tagged bursts out) -> ZMQ PUB or an SDR sink."""
-    tb = gr.top_block("lmsscc tx")
+def _tx_sink(device, zmq_address=DEFAULT_ZMQ, **radio):
     if device == "zmq":
         from gnuradio import zeromq
 
-        sink = zeromq.pub_sink(gr.sizeof_gr_complex, 1, zmq_address, 100, False, -1)
-    else:
-        sink = radio_sink(device, **radio)
-    tb.connect(tx_stream, sink)
+        return zeromq.pub_sink(gr.sizeof_gr_complex, 1, zmq_address, 100, False, -1)
+    return radio_sink(device, **radio)
+
+
+def build_tx_stream(device, tx_stream, zmq_address=DEFAULT_ZMQ, **radio):
+    """Flowgraph: link_tx_stream (text PDUs in, tagged bursts out) -> ZMQ PUB or an SDR sink."""
+    tb = gr.top_block("lmsscc tx")
+    tb.connect(tx_stream, _tx_sink(device, zmq_address, **radio))
     return tb
+
+
+class SendError(RuntimeError):
+    """A message that did not leave the flowgraph (refused, or SendTimeout): never reported as sent."""
+
+
+class SendTimeout(SendError):
+    """The message was not coded, or its burst had not left, in time."""
+
+
+class BurstSender:
+    """link_tx_stream -> ZMQ PUB or SDR sink, with send() that returns only
+    once the message's burst has left the flowgraph: link_tx has coded it and
+    the sink has consumed every one of its samples (``nitems_read``), however
+    long the language model takes. A timeout or a refused message raises
+    SendError instead."""
+
+    POLL = 0.02  # seconds
+
+    def __init__(self, device, tx_stream, zmq_address=DEFAULT_ZMQ, **radio):
+        self.tx_stream, self.tx = tx_stream, tx_stream.tx
+        self.sink = _tx_sink(device, zmq_address, **radio)
+        self.tb = gr.top_block("lmsscc tx")
+        self.tb.connect(tx_stream, self.sink)
+        self.samples_queued = 0  # samples of every burst coded so far
+        self.tb.start()
+
+    def send(self, text: str, timeout: float = 900.0) -> dict:
+        """link_tx's metadata for the burst (seq, coded_bits, samples, ...)."""
+        deadline = time.monotonic() + timeout
+        handled = self._handled()
+        dropped = self.tx.drops.total
+        self.tx._post(PDU_PORT, make_pdu({}, bytearray(text.encode("utf-8")), "u8"))
+        self._wait(lambda: self._handled() > handled, deadline,
+                   f"not coded within {timeout:g} s (the language model is still working)")
+        if self.tx.drops.total > dropped:
+            raise SendError(f"refused by the transmitter: {self.tx.drops.last}")
+        meta = dict(self.tx.last_meta)
+        meta["samples"] = self.tx.burst_samples[-1]
+        self.samples_queued += meta["samples"]
+        self._wait(lambda: self.sink.nitems_read(0) >= self.samples_queued, deadline,
+                   f"coded, but its burst had not left the flowgraph within {timeout:g} s "
+                   f"({self.sink.nitems_read(0)} of {self.samples_queued} samples out)")
+        meta["samples_out"] = int(self.sink.nitems_read(0))
+        return meta
+
+    def _handled(self) -> int:
+        return self.tx.pdus_out + self.tx.drops.total
+
+    def _wait(self, done, deadline, what):
+        while not done():
+            if time.monotonic() > deadline:
+                raise SendTimeout(what)
+            time.sleep(self.POLL)
+
+    def close(self, linger: float = 0.5):
+        """Stop after a short linger (ZMQ hands the last samples to its I/O thread)."""
+        time.sleep(linger)
+        self.tb.stop()
+        self.tb.wait()
 
 
 def build_rx_stream(device, link_rx_stream_block, zmq_address=DEFAULT_ZMQ, **radio):

@@ -24,7 +24,7 @@ from ..pdu_util import PduBlock
 from .codec import DEFAULT_MAX_TOKENS, DEFAULT_PRECISION, LMCodec
 from .context import load_context
 from .conversation import DEFAULT_KEYFRAME_PERIOD, ConversationDecoder, ConversationEncoder
-from .lm import LanguageModel, NumericSettings, shared_model
+from .lm import LanguageModel, NumericSettings, resolve_engine, shared_model
 
 # Largest PDU either block accepts; far above any message of max_tokens.
 MAX_PDU_BYTES = 1 << 20
@@ -35,16 +35,17 @@ HEADER_FORMATS = ("standard", "compact", "lean")
 
 def make_codec(model, precision: int, threads: int, max_tokens: int, context="none",
                header_format: str = "standard", conversation: bool = False,
-               engine: str = "hf") -> LMCodec:
+               engine: str = "auto") -> LMCodec:
     """``model`` is a LanguageModel, or a name for load_model ("default", a GGUF
-    file, a local Hugging Face folder) run by ``engine`` ("hf" or "native",
-    docs/engine.md). A priming context or conversation history need a compact
+    file, a local Hugging Face folder) run by ``engine`` ("hf", "native", or
+    "auto": native for Llama-family GGUF files, the default model included,
+    hf otherwise; docs/engine.md). A priming context or conversation history need a compact
     or lean header: "standard" then means compact."""
     if header_format not in HEADER_FORMATS:
         raise ValueError(f"header_format must be one of {HEADER_FORMATS}, not {header_format!r}")
     if not isinstance(model, LanguageModel):
         name = None if model in (None, "", "default") else str(model)
-        model = shared_model(name, NumericSettings(threads=threads, engine=engine))
+        model = shared_model(name, NumericSettings(threads=threads, engine=resolve_engine(engine, name)))
     lean = header_format == "lean"
     return LMCodec(model, precision=precision, max_tokens=max_tokens, context=load_context(context),
                    compact=not lean and (header_format == "compact" or conversation), lean=lean)
@@ -66,7 +67,7 @@ class lm_arith_encoder(_LMBlock):
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
                  max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
-                 conversation=False, keyframe_period=DEFAULT_KEYFRAME_PERIOD, engine="hf"):
+                 conversation=False, keyframe_period=DEFAULT_KEYFRAME_PERIOD, engine="auto"):
         _LMBlock.__init__(self, "lm_arith_encoder", model, precision, threads, max_tokens,
                           context, header_format, conversation, engine)
         self.conversation = (ConversationEncoder(self.codec, int(keyframe_period))
@@ -83,7 +84,7 @@ class lm_arith_decoder(_LMBlock):
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
                  max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
-                 conversation=False, engine="hf"):
+                 conversation=False, engine="auto"):
         _LMBlock.__init__(self, "lm_arith_decoder", model, precision, threads, max_tokens,
                           context, header_format, conversation, engine)
         self.conversation = ConversationDecoder(self.codec) if conversation else None

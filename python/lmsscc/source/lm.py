@@ -33,6 +33,8 @@ ENGINE = "hf-torch-kvstep-v1"
 
 
 ENGINES = ("hf", "native")
+# What the blocks, link and apps accept: an engine, or "auto" = choose_engine(model).
+ENGINE_CHOICES = ("auto",) + ENGINES
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,69 @@ def load_model(name: str | None = None, settings: NumericSettings | None = None)
     if name in (None, "", "default"):
         return load_gguf(default_gguf_path(), settings, name=DEFAULT_MODEL_NAME)
     return load_pretrained(name, settings)
+
+
+def choose_engine(model_spec=None) -> str:
+    """The fastest engine that runs ``model_spec`` (a name as load_model takes
+    it): "native" for a Llama-family GGUF file, the embedded default
+    included (bit-exact and about 8x faster, docs/engine.md), "hf" for
+    anything else (Hugging Face folders, other architectures)."""
+    if model_spec in (None, "", "default"):
+        return "native"  # the embedded SmolLM2 is a Llama-architecture GGUF
+    path = Path(str(model_spec))
+    if path.suffix != ".gguf" or not path.is_file():
+        return "hf"
+    return "native" if _gguf_architecture(path) == "llama" else "hf"
+
+
+def resolve_engine(engine: str, model_spec=None) -> str:
+    """``engine`` itself, or choose_engine's answer for "auto"."""
+    if engine == "auto":
+        return choose_engine(model_spec)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINE_CHOICES}")
+    return engine
+
+
+# GGUF metadata value types (gguf spec): fixed sizes of the scalar ones; 8 = string, 9 = array.
+_GGUF_SCALAR_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def _gguf_architecture(path: Path, max_keys: int = 64) -> str | None:
+    """``general.architecture`` of a GGUF file, reading only the metadata keys
+    before it (gguf.GGUFReader would parse the whole vocabulary: seconds)."""
+    import struct
+
+    with open(path, "rb") as f:
+        magic, version = f.read(4), struct.unpack("<I", f.read(4))[0]
+        if magic != b"GGUF" or version < 2:
+            return None
+        _tensors, n_kv = struct.unpack("<QQ", f.read(16))
+
+        def string():
+            (n,) = struct.unpack("<Q", f.read(8))
+            return f.read(n)
+
+        def skip(value_type):
+            if value_type == 8:
+                string()
+            elif value_type == 9:
+                item_type, count = struct.unpack("<IQ", f.read(12))
+                if item_type in _GGUF_SCALAR_SIZES:
+                    f.seek(count * _GGUF_SCALAR_SIZES[item_type], 1)
+                else:
+                    for _ in range(count):
+                        skip(item_type)
+            else:
+                f.seek(_GGUF_SCALAR_SIZES[value_type], 1)
+
+        for _ in range(min(n_kv, max_keys)):
+            key = string()
+            (value_type,) = struct.unpack("<I", f.read(4))
+            if key == b"general.architecture" and value_type == 8:
+                return string().decode("utf-8", "replace")
+            skip(value_type)
+    return None
 
 
 def from_modules(model, tokenizer, name: str, settings: NumericSettings | None = None) -> LanguageModel:
