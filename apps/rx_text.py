@@ -4,8 +4,11 @@
   --device zmq          subscribe to the IQ that apps/tx_text.py --device zmq publishes
   --device uhd|hackrf|soapy   receive with an SDR
 
-Prints each message (or one JSON object per message with --json) until
---count messages arrived, --timeout seconds passed, or Ctrl-C.
+Prints each message as it arrives, with its SNR and size (or one JSON object
+per message with --json), until --count messages arrived, --timeout seconds
+passed, or Ctrl-C. With the lean header (the default) the receiver keeps the
+conversation history, so it decodes both single messages and the lines of a
+chat (apps/tx_text.py --interactive).
 """
 
 import argparse
@@ -34,9 +37,13 @@ def main(argv=None):
     from gnuradio.lmsscc.phy import blocks as lb
     from gnuradio.lmsscc.phy.radio import NoRadio, build_rx_stream
 
+    # A lean conversation decoder reads single messages too: one receiver for both.
+    conversation = args.conversation or args.header_format == "lean"
     rx = lb.link_rx_stream(args.model, args.code, args.decoder, args.context,
-                           header_format=args.header_format, conversation=args.conversation,
+                           header_format=args.header_format, conversation=conversation,
                            chunk=args.chunk, engine=args.engine)
+    mode = ", conversation history kept" if conversation else ""
+    print(f"rx_text: {lb.describe_codec(rx.rx.codec)}{mode}", file=sys.stderr, flush=True)
     try:
         tb, collector = build_rx_stream(args.device, rx, args.zmq_address, args=args.args,
                                         freq=args.freq, rate=args.rate, gain=args.gain)
@@ -57,7 +64,8 @@ def main(argv=None):
             if args.json:
                 print(json.dumps({"received": text, **meta}, default=str), flush=True)
             elif text is not None:
-                print(f"[seq {meta.get('seq')}, SNR {meta.get('snr_db')} dB] {text}", flush=True)
+                print(f"[seq {meta.get('seq')}, SNR {meta.get('snr_db')} dB, {meta.get('message_bits')} "
+                      f"message bits, {meta.get('coded_bits')} coded bits] {text}", flush=True)
             else:
                 print(f"[failed: {meta.get('error')}]", flush=True)
     except KeyboardInterrupt:

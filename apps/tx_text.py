@@ -5,7 +5,15 @@
   --device zmq        publish IQ on a ZMQ PUB socket (apps/rx_text.py subscribes)
   --device uhd|hackrf|soapy   transmit bursts with an SDR
 
-Messages come from the arguments, or one per line on stdin.
+Messages come from the arguments, or one per line on stdin. With
+--interactive each line typed (or piped) is sent as soon as it is complete, in
+conversation mode with the lean header: a chat; apps/rx_text.py prints each
+line as it arrives.
+
+Over ZMQ or a radio a message is reported "sent" only when its burst has left
+the flowgraph (the sink consumed all its samples), and the app exits only
+after every burst left; --send-timeout bounds the wait with a clear error.
+
 Example: .venv/bin/python apps/tx_text.py --snr 3 "Hello over the air"
 """
 
@@ -20,10 +28,12 @@ def add_common(p):
     p.add_argument("--model", default="default", help="'default', a .gguf file or a local HF folder")
     p.add_argument("--context", default="none", help="priming context: none, europarl, news, radio or a file")
     p.add_argument("--conversation", action="store_true", help="code each message after the earlier ones")
-    p.add_argument("--engine", default="hf", choices=["hf", "native"],
-                   help="LM engine (docs/engine.md): native is ~8x faster; both ends must agree")
-    p.add_argument("--header-format", default="standard", choices=["standard", "compact", "lean"],
-                   help="LM message format (docs/message_format.md); both ends must agree")
+    p.add_argument("--engine", default="auto", choices=["auto", "hf", "native"],
+                   help="LM engine (docs/engine.md): auto = native (~8x faster) for Llama-family GGUF "
+                        "models, the default one included, hf otherwise; both ends must agree")
+    p.add_argument("--header-format", default="lean", choices=["standard", "compact", "lean"],
+                   help="LM message format (docs/message_format.md; lean is the smallest); "
+                        "both ends must agree")
     p.add_argument("--code", default="LDPC_N49_K24", help="channel code (see docs/channel_coding.md)")
     p.add_argument("--zmq-address", default="tcp://127.0.0.1:5555", help="ZMQ endpoint (localhost by default)")
     p.add_argument("--args", default="", help="SDR device arguments")
@@ -47,14 +57,46 @@ def parse_args(argv=None):
     p.add_argument("--timing-offset", type=float, default=0.0, help="loopback timing offset, samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--interval", type=float, default=0.5, help="zmq/SDR: seconds between bursts")
+    p.add_argument("--interactive", action="store_true",
+                   help="chat: send each line of stdin as it is typed (conversation mode, lean header)")
+    p.add_argument("--send-timeout", type=float, default=900.0,
+                   help="zmq/SDR: seconds a message may take to be coded and leave the flowgraph")
+    p.add_argument("--token-delay", type=float, default=0.0, help=argparse.SUPPRESS)  # tests: a slow model
     add_common(p)
     return p.parse_args(argv)
 
 
 def messages_from(args):
+    """The messages to send; with --interactive a generator over stdin that
+    yields each line as soon as it is complete."""
     if args.messages:
         return list(args.messages)
+    if args.interactive:
+        return (line.rstrip("\n") for line in iter(sys.stdin.readline, "") if line.strip())
     return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+
+
+def announce(args, codec):
+    """Which engine and message format this run codes with (stderr: keeps --json clean)."""
+    from gnuradio.lmsscc.phy.blocks import describe_codec
+
+    mode = ", conversation" if args.conversation else ""
+    print(f"tx_text: {describe_codec(codec)}{mode}", file=sys.stderr, flush=True)
+
+
+def slow_down(tx, token_delay):
+    """Testing aid (--token-delay): emulate a slower language model by sleeping
+    after coding, in proportion to the message's tokens."""
+    if token_delay <= 0:
+        return
+    encode = tx.tx.codec.encode
+
+    def slow_encode(text):
+        result = encode(text)
+        time.sleep(token_delay * result.tokens)
+        return result
+
+    tx.tx.codec.encode = slow_encode
 
 
 def energy_report(meta_tx, esn0_db):
@@ -75,9 +117,11 @@ def run_loopback(args, texts):
     link = LoopbackLink(args.model, args.code, args.modulation, args.decoder, args.snr, fading,
                         args.freq_offset, args.timing_offset, args.seed, args.context, args.conversation,
                         args.header_format, args.engine)
-    ok = 0
+    announce(args, link.tx.codec)
+    ok = n = 0
     try:
         for text in texts:
+            n += 1
             meta, data = link.send(text)
             received = data.decode("utf-8") if meta.get("crc_ok") else None
             ok += received == text
@@ -87,7 +131,7 @@ def run_loopback(args, texts):
             print_report(args, report, tx_meta)
     finally:
         link.close()
-    return ok, len(texts)
+    return ok, n
 
 
 def print_report(args, report, tx_meta):
@@ -111,35 +155,53 @@ def print_report(args, report, tx_meta):
 
 
 def run_stream_tx(args, texts):
-    from gnuradio.lmsscc.pdu_util import PDU_PORT, make_pdu
+    """Each message is reported sent only once its burst has left the flowgraph."""
     from gnuradio.lmsscc.phy import blocks as lb
-    from gnuradio.lmsscc.phy.radio import NoRadio, build_tx_stream
+    from gnuradio.lmsscc.phy.radio import BurstSender, NoRadio, SendError, SendTimeout
 
     tx_stream = lb.link_tx_stream(args.model, args.code, args.modulation, args.context,
                                   header_format=args.header_format, conversation=args.conversation,
                                   tail_zeros=4096 if args.device == "zmq" else 0, engine=args.engine)
-    tx = tx_stream.tx
+    announce(args, tx_stream.tx.codec)
+    slow_down(tx_stream.tx, args.token_delay)
     try:
-        tb = build_tx_stream(args.device, tx_stream, args.zmq_address, args=args.args, freq=args.freq,
+        sender = BurstSender(args.device, tx_stream, args.zmq_address, args=args.args, freq=args.freq,
                              rate=args.rate, gain=args.gain)
     except NoRadio as e:
         sys.exit(f"tx_text: {e}")
-    tb.start()
     time.sleep(1.0)  # let subscribers connect (ZMQ PUB drops what nobody receives yet)
-    for text in texts:
-        tx._post(PDU_PORT, make_pdu({}, bytearray(text.encode("utf-8")), "u8"))
-        print(json.dumps({"sent": text}) if args.json else f"sent: {text}", flush=True)
-        time.sleep(args.interval)
-    time.sleep(1.0)
-    tb.stop()
-    tb.wait()
-    return len(texts) - tx.stats()["dropped"], len(texts)
+    sent = n = 0
+    try:
+        for text in texts:
+            n += 1
+            try:
+                meta = sender.send(text, timeout=args.send_timeout)
+            except SendTimeout as e:  # the coder may still be busy with it: stop here
+                print(f"tx_text: message {n} NOT sent: {e}; not sending the rest", file=sys.stderr,
+                      flush=True)
+                break
+            except SendError as e:
+                print(f"tx_text: message {n} NOT sent: {e}", file=sys.stderr, flush=True)
+                continue
+            sent += 1
+            if args.json:
+                print(json.dumps({"sent": text, **{k: meta[k] for k in (
+                    "seq", "message_bits", "coded_bits", "samples", "samples_out")}}), flush=True)
+            else:
+                print(f"sent: {text}  [seq {meta['seq']}, {meta['message_bits']} message bits, "
+                      f"{meta['coded_bits']} coded bits]", flush=True)
+            time.sleep(args.interval)
+    finally:
+        sender.close()
+    return sent, n
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.interactive:  # a chat: every line coded after the earlier ones, smallest header
+        args.conversation, args.header_format = True, "lean"
     texts = messages_from(args)
-    if not texts:
+    if not args.interactive and not texts:
         sys.exit("tx_text: no messages (give them as arguments or on stdin)")
     if args.device == "loopback":
         ok, n = run_loopback(args, texts)
@@ -147,6 +209,8 @@ def main(argv=None):
             print(f"{ok} of {n} messages received exactly")
         return 0 if ok == n else 1
     ok, n = run_stream_tx(args, texts)
+    if not args.json:
+        print(f"{ok} of {n} messages sent", file=sys.stderr)
     return 0 if ok == n else 1
 
 
