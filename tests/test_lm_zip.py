@@ -238,6 +238,7 @@ def test_settings_record_round_trip_and_refusals():
         data = lmzip.pack_header(settings, chunked)
         assert lmzip.read_container(data).settings == settings
     assert len(lmzip.pack_header(lmzip.DEFAULTS, False)) == 3  # every default: magic + 1 byte
+    assert lmzip.read_container(b"LZ\x20").messages == []  # the empty text
     radio = load_context("radio")
     builtin = replace(lmzip.DEFAULTS, context="radio", context_digest=radio.digest[:2])
     assert len(lmzip.pack_header(builtin, False)) == 5  # + the built-in's 2 digest bytes
