@@ -110,9 +110,10 @@ def decompress_settings(args, container, infile):
         ctx = load_context(args.context)
         digest = ctx.digest[: lmzip.CONTEXT_DIGEST_BYTES] if ctx else b""
         if digest != recorded.context_digest:
+            was = recorded.context or "an unknown built-in"
             raise SettingsError(
-                f"{infile} was compressed with --context {recorded.context or 'an unknown built-in'}, which is not the "
-                f"given --context {args.context}: drop the flag (the file records its settings)")
+                f"{infile} was compressed with --context {was}, which is not the given --context "
+                f"{args.context}: drop the flag (the file records its settings)")
         recorded = replace(recorded, context=args.context)
     threads = args.threads if args.threads is not None else recorded.threads
     return replace(recorded, model=args.model or recorded.model, threads=threads)
@@ -134,7 +135,8 @@ def load_codec(settings, infile=None):
     except ValueError as e:
         where = f"{infile} was primed with '{settings.context}', not a built-in context: " if infile else ""
         raise SettingsError(f"{where}{e}") from None
-    if infile and settings.context_digest and ctx.digest[: lmzip.CONTEXT_DIGEST_BYTES] != settings.context_digest:
+    recorded_digest = settings.context_digest
+    if infile and recorded_digest and ctx.digest[: lmzip.CONTEXT_DIGEST_BYTES] != recorded_digest:
         raise SettingsError(f"{infile} was primed with another text named '{settings.context}' "
                             f"(digest {settings.context_digest.hex()}): pass --context with that file")
     lm = shared_model(settings.model, NumericSettings(threads=settings.threads, engine=settings.engine))
