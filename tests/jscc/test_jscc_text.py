@@ -57,7 +57,7 @@ def test_digital_link_delivers_at_high_snr_and_loses_at_very_low_snr():
     link = DigitalLink("bp", "awgn")
     msg = classic_compress("a new blaze near goulburn, south-west of sydney, has forced the closure.")
     burst = link.burst(msg)
-    assert burst.channel_uses % 49 == 0 and burst.n_header == 49
+    assert burst.channel_uses % 49 == 0 and burst.n_header == 98  # PHY header v2: 2 codewords of k = 24
     assert link.receive_many([burst] * 10, 8.0, "awgn", rng) == [msg] * 10
     lost = link.receive_many([burst] * 10, -6.0, "awgn", rng)
     assert all(r is None for r in lost)  # CRC catches every corrupted frame
