@@ -226,3 +226,36 @@ def test_two_node_cluster_loses_a_node_mid_sweep_and_loses_no_shard(tmp_path, re
     assert counts(json.loads(out.read_text())) == counts(reference)
     _, cells = run_lines(journal)
     assert len(cells) == len(set(cells)) and at_kill < len(cells)    # the head ran the rest
+
+
+# -- --workers: data-parallel training on Ray Train ---------------------------------------------
+def test_local_batches_add_up_to_the_global_batch():
+    from gnuradio.lmsscc import ddp
+    assert [ddp.local_batch(130, r, 4) for r in range(4)] == [33, 33, 32, 32]
+    with pytest.raises(ValueError, match="smaller than --workers"):
+        ddp.local_batch(1, 0, 2)
+
+
+@needs_ray
+def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path):
+    from gnuradio.lmsscc.channel.decoders import ECCTDecoder
+    from gnuradio.lmsscc.channel.weights import load_model
+
+    stem = tmp_path / "ddp"
+    r = subprocess.run([PY, str(REPO / "apps" / "train_ecct.py"), "--code", "BCH_N31_K16", "--layers", "1",
+                        "--d-model", "8", "--heads", "2", "--steps", "12", "--batch", "32", "--eval-ebn0", "5",
+                        "--eval-frames", "200", "--eval-decoders", "ecct", "--out", str(stem), "--workers", "2"],
+                       capture_output=True, text=True, timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "2 worker(s): 384 samples in" in r.stdout
+    card = json.loads(stem.with_suffix(".json").read_text())
+    assert card["data_parallel_workers"] == 2
+    assert card["training"]["steps"] == 12 and card["training"]["samples_seen"] == 12 * 32
+    trained, _, code = load_model(str(stem.with_suffix(".safetensors")))
+    import torch
+    from gnuradio.lmsscc.channel.ecct import ECCT
+    torch.manual_seed(0)                                   # the workers' initial weights (--seed 0)
+    fresh = ECCT(trained.cfg, code.H).state_dict()
+    moved = [k for k, v in trained.state_dict().items() if not torch.equal(v, fresh[k])]
+    assert moved, "12 Adam steps left every weight at its initial value"
+    assert ECCTDecoder(str(stem.with_suffix(".safetensors"))).decode(np.ones((2, 31), np.float32)).shape == (2, 31)

@@ -182,7 +182,7 @@ class RayExecutor:
     def __init__(self, address: str = "local", num_cpus: int | None = None, in_flight: int | None = None,
                  max_retries: int = 3, temp_dir: str | None = None):
         self.ray, self.started_here = init_ray(address, num_cpus, temp_dir, log_to_driver=False)
-        cpus = int(ray.cluster_resources().get("CPU", 1))
+        cpus = int(self.ray.cluster_resources().get("CPU", 1))
         self.in_flight = in_flight or max(2, 2 * cpus)
         self.max_retries = max_retries
 
