@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,13 +45,14 @@ def sweep_times(args):
     out, reference = [], None
     for label, cpus in (("in-process", None), ("ray local, 1 CPU", 1), ("ray local, 2 CPUs", 2)):
         t0 = time.perf_counter()
-        executor = sweep.RayExecutor("local", num_cpus=cpus, temp_dir=tempfile.mkdtemp(prefix="lmray", dir="/tmp")) \
-            if cpus else sweep.InProcessExecutor()
+        ray_dir = tempfile.mkdtemp(prefix="lmray", dir="/tmp")       # short: Ray's socket paths
+        executor = sweep.RayExecutor("local", num_cpus=cpus, temp_dir=ray_dir) if cpus else sweep.InProcessExecutor()
         startup = time.perf_counter() - t0
         t0 = time.perf_counter()
         result = sweep.Sweep(points, fec_shard, target=None, seed=1, desc=label).run(executor)
         seconds = time.perf_counter() - t0
         executor.close()
+        shutil.rmtree(ray_dir, ignore_errors=True)
         totals = [sweep.sum_results(c)["frame_errors"] for c in result.counted]
         reference = reference or totals
         out.append({"executor": label, "startup_s": round(startup, 2), "sweep_s": round(seconds, 2),

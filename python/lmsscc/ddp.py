@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -85,8 +86,9 @@ def fit(worker_loop, config: dict, workers: int, *, ray_address: str = "local", 
     # absent without the dashboard, and says so every second); failures still raise here.
     ray, started = init_ray(ray_address, num_cpus=max(workers, os.cpu_count() or 1)
                             if ray_address == "local" else None, log_to_driver=False)
+    scratch = None if storage else tempfile.mkdtemp(prefix="lmsscc-train-")   # removed at the end
     try:
-        storage = storage or tempfile.mkdtemp(prefix="lmsscc-train-")
+        storage = storage or scratch
         trainer = TorchTrainer(worker_loop, train_loop_config=config,
                                scaling_config=ray.train.ScalingConfig(num_workers=workers, use_gpu=False),
                                torch_config=TorchConfig(backend="gloo"),
@@ -99,3 +101,5 @@ def fit(worker_loop, config: dict, workers: int, *, ray_address: str = "local", 
     finally:
         if started:
             ray.shutdown()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
