@@ -52,6 +52,20 @@ def ray_dir():
 
 
 @pytest.fixture(scope="module")
+def shared_ray():
+    """One local Ray instance (2 CPUs) for the in-process tests: the apps join it instead of
+    starting their own (and leave it running)."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="lmray", dir="/tmp")
+    ray, started = sweep.init_ray("local", num_cpus=2, temp_dir=path, log_to_driver=False)
+    yield ray
+    if started:
+        ray.shutdown()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The in-process sweep of FEC_ARGS (no journal, no Ray)."""
     out = tmp_path_factory.mktemp("ref") / "ref.json"
@@ -127,10 +141,10 @@ def wait_for_lines(journal, n, proc, timeout=120):
 
 
 @needs_ray
-def test_ray_local_gives_the_in_process_counts(tmp_path, reference, ray_dir):
+def test_ray_local_gives_the_in_process_counts(tmp_path, reference, shared_ray):
     out = tmp_path / "ray.json"
-    bench_main(FEC_ARGS + ["--json", str(out), "--ray", "local", "--ray-cpus", "2",
-                                  "--ray-temp-dir", str(ray_dir)])
+    bench_main(FEC_ARGS + ["--json", str(out), "--ray", "local"])
+    assert shared_ray.is_initialized()                          # joined the fixture's instance
     records = json.loads(out.read_text())
     assert counts(records) == counts(reference)
     assert [r["frame_errors"] >= TARGET or r["frames"] == MAX_FRAMES for r in records] == [True] * 4
@@ -237,17 +251,16 @@ def test_local_batches_add_up_to_the_global_batch():
 
 
 @needs_ray
-def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path):
+def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path, shared_ray, capsys):
     from gnuradio.lmsscc.channel.decoders import ECCTDecoder
     from gnuradio.lmsscc.channel.weights import load_model
 
     stem = tmp_path / "ddp"
-    r = subprocess.run([PY, str(REPO / "apps" / "train_ecct.py"), "--code", "BCH_N31_K16", "--layers", "1",
-                        "--d-model", "8", "--heads", "2", "--steps", "12", "--batch", "32", "--eval-ebn0", "5",
-                        "--eval-frames", "200", "--eval-decoders", "ecct", "--out", str(stem), "--workers", "2"],
-                       capture_output=True, text=True, timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert "2 worker(s): 384 samples in" in r.stdout
+    train = runpy.run_path(str(REPO / "apps" / "train_ecct.py"))["main"]
+    train(["--code", "BCH_N31_K16", "--layers", "1", "--d-model", "8", "--heads", "2", "--steps", "12",
+           "--batch", "32", "--eval-ebn0", "5", "--eval-frames", "200", "--eval-decoders", "ecct",
+           "--out", str(stem), "--workers", "2"])
+    assert "2 worker(s): 384 samples in" in capsys.readouterr().out
     card = json.loads(stem.with_suffix(".json").read_text())
     assert card["data_parallel_workers"] == 2
     assert card["training"]["steps"] == 12 and card["training"]["samples_seen"] == 12 * 32
