@@ -97,6 +97,9 @@ def parse_args(argv=None):
                    help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global --batch; "
                         "fresh runs on --device cpu only (docs/scale.md)")
     p.add_argument("--ray", default="local", help="with --workers: 'local' or a Ray cluster address")
+    p.add_argument("--ray-storage", default=None,
+                   help="with --workers on a multi-node cluster: a folder (or URI) all nodes share, for the "
+                        "final weights (default: a scratch folder here, removed afterwards)")
     return p.parse_args(argv)
 
 
@@ -409,7 +412,7 @@ def train_with_workers(args):
                      heads=resolved_heads(args), variant=args.variant)
     model = ECCT(cfg, code.H)
     weights, state = ddp.fit(ddp_worker_loop, {"args": vars(args)}, args.workers, ray_address=args.ray,
-                             name=f"train_ecct_{Path(args.out).name}")
+                             name=f"train_ecct_{Path(args.out).name}", storage=args.ray_storage)
     model.load_state_dict(weights)
     print(f"{args.workers} worker(s): {state['samples']} samples in {state['train_seconds']:.1f} s, "
           f"{state['samples'] / state['train_seconds']:,.0f} samples/s")

@@ -64,6 +64,9 @@ def parse_args(argv=None):
                    help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global --batch; "
                         "fresh CPU runs only (docs/scale.md)")
     p.add_argument("--ray", default="local", help="with --workers: 'local' or a Ray cluster address")
+    p.add_argument("--ray-storage", default=None,
+                   help="with --workers on a multi-node cluster: a folder (or URI) all nodes share, for the "
+                        "final weights (default: a scratch folder here, removed afterwards)")
     return p.parse_args(argv)
 
 
@@ -219,7 +222,7 @@ def train_with_workers(args, model, vocab, seqs, state):
     if args.resume or args.device != "cpu":
         raise SystemExit("--workers: fresh CPU runs only (no --resume, no --device)")
     weights, got = ddp.fit(ddp_worker_loop, {"args": vars(args), "seqs": seqs, "model_config": asdict(model.cfg)},
-                           args.workers, ray_address=args.ray, name=f"train_jscc_{Path(args.out).name}")
+                           args.workers, ray_address=args.ray, name=f"train_jscc_{Path(args.out).name}", storage=args.ray_storage)
     model.load_state_dict(weights)
     print(f"{args.workers} worker(s): {got['samples']} samples in {got['seconds']:.1f} s, "
           f"{got['samples'] / got['seconds']:,.0f} samples/s", file=sys.stderr)
