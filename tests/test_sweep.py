@@ -272,3 +272,20 @@ def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path, shared
     moved = [k for k, v in trained.state_dict().items() if not torch.equal(v, fresh[k])]
     assert moved, "12 Adam steps left every weight at its initial value"
     assert ECCTDecoder(str(stem.with_suffix(".safetensors"))).decode(np.ones((2, 31), np.float32)).shape == (2, 31)
+
+
+@needs_ray
+@pytest.mark.skipif(not (REPO / ".cache" / "corpora" / "lee_background.cor").exists(),
+                    reason="corpora missing: run `make data`")
+def test_train_jscc_on_two_workers_writes_a_card_of_the_run(tmp_path, shared_ray):
+    from gnuradio.lmsscc.jscc import io
+
+    stem = tmp_path / "jscc_ddp"
+    runpy.run_path(str(REPO / "apps" / "train_jscc.py"))["main"](
+        ["--out", str(stem), "--checkpoint", str(tmp_path / "ckpt"), "--minutes", "0.05", "--d-model", "32",
+         "--layers", "1", "--ff", "64", "--words", "300", "--batch", "16", "--eval-sentences", "8",
+         "--workers", "2"])
+    model, vocab, card = io.load_model(stem)
+    assert card["training"]["hyper_parameters"]["workers"] == 2
+    assert card["training"]["steps"] > 0 and card["training"]["samples_seen"] >= card["training"]["steps"]
+    assert model.cfg.d_model == 32 and len(vocab) == model.cfg.vocab_size
