@@ -30,6 +30,7 @@ def parse_args(argv=None):
     p.add_argument("--shard-frames", type=int, default=256)
     p.add_argument("--ecct-steps", type=int, default=400)
     p.add_argument("--jscc-minutes", type=float, default=0.5)
+    p.add_argument("--parts", nargs="+", choices=("sweep", "training"), default=["sweep", "training"])
     p.add_argument("--json", required=True)
     return p.parse_args(argv)
 
@@ -98,17 +99,21 @@ def main(argv=None):
     record = {"command": "bench/scale_speedup.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "cpu_count": os.cpu_count(), "load_average_before": os.getloadavg(),
               "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    record["sweep"] = sweep_times(args)
-    with tempfile.TemporaryDirectory() as tmp:
-        record["training"] = training_rates(args, tmp)
+    record["nice"] = os.nice(0)
+    record["ratios"] = {}
+    if "sweep" in args.parts:
+        record["sweep"] = sweep_times(args)
+        by = {r["executor"]: r["sweep_s"] for r in record["sweep"]}
+        record["ratios"].update(
+            sweep_ray_2cpu_over_1cpu_speedup=round(by["ray local, 1 CPU"] / by["ray local, 2 CPUs"], 2),
+            sweep_ray_2cpu_over_in_process_speedup=round(by["in-process"] / by["ray local, 2 CPUs"], 2))
+    if "training" in args.parts:
+        with tempfile.TemporaryDirectory() as tmp:
+            record["training"] = training_rates(args, tmp)
+        rate = {(r["trainer"], r["workers"]): r["samples_per_s"] for r in record["training"]}
+        record["ratios"].update({f"{t}_2_over_1_workers_samples_per_s": round(rate[(t, 2)] / rate[(t, 1)], 2)
+                                 for t in ("train_ecct", "train_jscc")})
     record["load_average_after"] = os.getloadavg()
-    by = {r["executor"]: r["sweep_s"] for r in record["sweep"]}
-    rate = {(r["trainer"], r["workers"]): r["samples_per_s"] for r in record["training"]}
-    record["ratios"] = {
-        "sweep_ray_2cpu_over_1cpu_speedup": round(by["ray local, 1 CPU"] / by["ray local, 2 CPUs"], 2),
-        "sweep_ray_2cpu_over_in_process_speedup": round(by["in-process"] / by["ray local, 2 CPUs"], 2),
-        **{f"{t}_2_over_1_workers_samples_per_s": round(rate[(t, 2)] / rate[(t, 1)], 2)
-           for t in ("train_ecct", "train_jscc")}}
     print(json.dumps(record["ratios"], indent=1))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(record, indent=1) + "\n")
