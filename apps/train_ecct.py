@@ -335,12 +335,15 @@ def device_metrics(args, code, model, eval_points):
     for eb in eval_points:
         frames = bit_errors = frame_errors = 0
         t0 = time.time()
-        with torch.inference_mode(), autocast_context(args):
+        with torch.inference_mode():
             while frames < args.eval_frames:
                 batch = min(args.eval_batch, args.eval_frames - frames)
+                # Encoding stays in fp32 (outside autocast): exact for any k.
                 info, llr = random_codeword_llrs(code, generator_t, batch, eb, gen, device)
                 reliab = llr_to_reliability(llr)
-                bits = decide(reliab, model(reliab).float()).bool()
+                with autocast_context(args):
+                    flip_logits = model(reliab).float()
+                bits = decide(reliab, flip_logits).bool()
                 wrong = bits[:, info_pos] != info
                 bit_errors += int(wrong.sum())
                 frame_errors += int(wrong.any(dim=1).sum())

@@ -189,6 +189,8 @@ class ECCT(nn.Module):
         """
         magnitude = reliab.abs()
         hard = (reliab < 0).to(reliab.dtype)
+        # Under bf16 autocast this matmul runs in bf16: exact while a check has <= 256 variables
+        # (every code of the library; the densest, POLAR_N128, has rows of at most 128).
         syndrome = torch.remainder(hard @ self.H.T, 2.0)
         features = torch.cat([magnitude, 1.0 - 2.0 * syndrome], dim=1)    # (B, n+m)
         x = features.unsqueeze(-1) * self.embedding                       # (B, n+m, d)
