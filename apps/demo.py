@@ -37,7 +37,7 @@ def parse_args():
     p.add_argument("--text", default=DEFAULT_TEXT)
     p.add_argument("--model", default="default")
     p.add_argument("--snr", type=float, default=2.0, help="Es/N0 per channel symbol, dB")
-    p.add_argument("--decoder", default="bp", help="bp, ecct, hybrid or hard")
+    p.add_argument("--decoder", default="auto", help="the channel decoder: auto (the code's best measured: OSD-2 on LDPC(49,24), SCL on Polar codes, docs/channel_coding.md), bp, osd0-osd3, sc, scl8, scl32, ecct, hybrid, hard")
     p.add_argument("--modulation", default="bpsk", choices=["bpsk", "qpsk", "16qam"])
     p.add_argument("--engine", default="auto", choices=["auto", "hf", "native"],
                    help="LM engine: auto = native for Llama-family GGUF models (the default one)")

@@ -24,7 +24,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--device", default="zmq", choices=["zmq", "uhd", "hackrf", "soapy"])
-    p.add_argument("--decoder", default="bp", help="bp, ecct, hybrid or hard")
+    p.add_argument("--decoder", default="auto", help="the channel decoder: auto (the code's best measured: OSD-2 on LDPC(49,24), SCL on Polar codes, docs/channel_coding.md), bp, osd0-osd3, sc, scl8, scl32, ecct, hybrid, hard")
     p.add_argument("--count", type=int, default=0, help="exit after this many messages (0: no limit)")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: no limit)")
     p.add_argument("--chunk", type=int, default=4096, help="samples between burst scans")

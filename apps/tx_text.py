@@ -49,7 +49,7 @@ def parse_args(argv=None):
     p.add_argument("messages", nargs="*", help="messages (default: lines of stdin)")
     p.add_argument("--device", default="loopback", choices=["loopback", "zmq", "uhd", "hackrf", "soapy"])
     p.add_argument("--modulation", default="bpsk", choices=["bpsk", "qpsk", "16qam"])
-    p.add_argument("--decoder", default="bp", help="loopback receiver: bp, ecct, hybrid or hard")
+    p.add_argument("--decoder", default="auto", help="loopback receiver: " + "the channel decoder: auto (the code's best measured: OSD-2 on LDPC(49,24), SCL on Polar codes, docs/channel_coding.md), bp, osd0-osd3, sc, scl8, scl32, ecct, hybrid, hard")
     p.add_argument("--snr", type=float, default=6.0, help="loopback: Es/N0 per channel symbol, dB")
     p.add_argument("--channel", default="awgn", choices=["awgn", "rayleigh"])
     p.add_argument("--fading", default="block", choices=["block", "fast"], help="Rayleigh fading kind")

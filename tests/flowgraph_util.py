@@ -69,7 +69,11 @@ def pdu_meta(msg):
 
 def compile_example(name, outdir):
     """grcc examples/NAME.grc into outdir with the installed block YAMLs; the script's path."""
-    env = dict(os.environ, GRC_BLOCKS_PATH=str(installed_grc_dir()))
+    # A private HOME: GRC keeps a block cache in ~/.cache/grc_gnuradio trusted by file mtime, and
+    # `cmake --install` keeps the source's mtime, so an edited YAML could compile from a stale entry.
+    home = Path(outdir) / ".grc_home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GRC_BLOCKS_PATH=str(installed_grc_dir()), HOME=str(home))
     r = subprocess.run([sys.executable, "/usr/bin/grcc", "-o", str(outdir),
                         str(REPO / "examples" / f"{name}.grc")],
                        capture_output=True, text=True, env=env, timeout=120)

@@ -180,7 +180,7 @@ class link_rx(PduBlock, gr.basic_block, _ReceiverMixin):
     in_kind = "c32"
     max_items = MAX_BURST_SAMPLES
 
-    def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
+    def __init__(self, model="default", code="LDPC_N49_K24", decoder="auto", context="none",
                  header_format=DEFAULT_HEADER_FORMAT, conversation=False, engine=DEFAULT_ENGINE,
                  max_codewords=MAX_CODEWORDS):
         gr.basic_block.__init__(self, name="link_rx", in_sig=None, out_sig=None)
@@ -212,7 +212,7 @@ class link_rx_stream(gr.sync_block, _ReceiverMixin):
     `chunk` new samples the buffer is scanned; complete bursts are decoded and
     their samples released, an incomplete one at the end waits for more."""
 
-    def __init__(self, model="default", code="LDPC_N49_K24", decoder="bp", context="none",
+    def __init__(self, model="default", code="LDPC_N49_K24", decoder="auto", context="none",
                  header_format=DEFAULT_HEADER_FORMAT, conversation=False, chunk=8192,
                  max_buffer=1 << 21, engine=DEFAULT_ENGINE, max_codewords=MAX_CODEWORDS):
         gr.sync_block.__init__(self, name="link_rx_stream", in_sig=[np.complex64], out_sig=None)

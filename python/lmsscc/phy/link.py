@@ -23,7 +23,7 @@ DEFAULT_CODE = "LDPC_N49_K24"
 class LinkConfig:
     code: str = DEFAULT_CODE
     modulation: str = "bpsk"
-    decoder: str = "bp"  # bp | ecct | hybrid | hard
+    decoder: str = "auto"  # any make_decoder kind; auto = the code's best measured (OSD-2 here)
     ecct_weights: str | None = None  # default: the code's shipped AWGN weights
     # Longest burst either end accepts, in payload codewords: a PHY header that
     # announces more is refused (a deployment sets its longest message here).
@@ -144,7 +144,9 @@ class Receiver:
         self.code = load_code(self.config.code)
         self.decoder = make_decoder(self.config.decoder, self.code, self.config.ecct_weights)
         # The PHY header is always decoded with BP (24 bits: speed matters little).
-        self.header_decoder = self.decoder if self.config.decoder == "bp" else make_decoder("bp", self.code)
+        # The PHY header gets the payload's decoder: a weaker one there (BP on a Polar code, say)
+        # would lose bursts whose payload decodes.
+        self.header_decoder = self.decoder
         self.lm_decoder = conversation or codec
 
     def _decode_codewords(self, llr: np.ndarray, decoder) -> tuple[np.ndarray, np.ndarray]:

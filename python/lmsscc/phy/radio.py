@@ -76,7 +76,7 @@ def radio_source(device, **radio):
 class LoopbackLink:
     """link_tx -> burst_channel -> link_rx in one flowgraph."""
 
-    def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", decoder="bp",
+    def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", decoder="auto",
                  esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
                  context="none", conversation=False, header_format=lb.DEFAULT_HEADER_FORMAT,
                  engine=lb.DEFAULT_ENGINE):
