@@ -12,7 +12,7 @@ from gnuradio.lmsscc.phy import channels as ch
 from gnuradio.lmsscc.phy import frame as fr
 from gnuradio.lmsscc.phy.link import LinkConfig, Receiver, Transmitter
 from gnuradio.lmsscc.phy.modulation import modulate
-from gnuradio.lmsscc.source import LMCodec
+from gnuradio.lmsscc.source.blocks import make_codec
 
 HEADERS = 1_000_000
 LIMIT = HEADERS / 2 ** 16  # a false accept rarer than 2^-16: fewer than ~15 in a million
@@ -87,7 +87,11 @@ def test_version_1_header_is_named():
 # -- what an accepted false header costs the stream receiver --------------------------------------
 @pytest.fixture
 def link(tiny_lm):
-    return Transmitter(LMCodec(tiny_lm)), LMCodec(tiny_lm)
+    """(transmitter, codec), coding as link_tx does by default (what link_rx_stream expects)."""
+    from gnuradio.lmsscc.phy import blocks as lb
+
+    codec = make_codec(tiny_lm, 24, 1, lb.LINK_MAX_TOKENS, "none", lb.DEFAULT_HEADER_FORMAT)
+    return Transmitter(codec), codec
 
 
 def _burst(tx, text, announced=None, garbage=False):
@@ -147,13 +151,15 @@ def test_false_header_over_following_bursts_costs_only_its_own(link, tiny_lm, ga
     span_cw = (len(second) + len(third)) // (bu.SPS * tx.code.n)  # ends inside the third burst
     first = _burst(tx, "first, forged header", announced=span_cw, garbage=garbage)
     stream = _noisy([first, second, third, np.zeros(8192)], seed=1)
+    following = ["second burst", "third burst"]
+    # The forged burst itself may fail even with a good payload: its phase is
+    # tracked on "pilots" the announced span puts inside the next bursts.
+    own = [] if garbage else ["first, forged header"]
     texts, _ = _run_stream(tiny_lm, stream)
-    expect = ["second burst", "third burst"] if garbage else ["first, forged header", "second burst",
-                                                              "third burst"]
-    assert texts == expect
+    assert texts in (following, own + following)
     # The one-shot receiver (link_rx) resumes the same way.
     found = Receiver(codec, LinkConfig()).receive(stream)
-    assert [r.text for r in found if r.ok] == expect
+    assert [r.text for r in found if r.ok] in (following, own + following)
 
 
 def test_announced_length_over_the_configured_maximum_is_refused(link):
