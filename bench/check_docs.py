@@ -38,6 +38,8 @@ FEC = "docs/data/fec_ldpc49_awgn.json"
 RAY = "docs/data/fec_ldpc49_rayleigh.json"
 POLAR = "docs/data/fec_polar64_awgn.json"
 JSCC = "docs/data/jscc_vs_sscc.json"
+FEC_ALL = "docs/data/fec_ldpc49_awgn_all.json"
+STUDY = "docs/data/link_code_study.json"
 
 NEWS = "sets[name^100 news]"
 EUROPARL = "sets[name^12 Europarl]"
@@ -65,6 +67,28 @@ def jscc(scheme, channel, snr, metric):
     return f"[scheme={scheme}&channel={channel}&snr_db={snr}].{metric}"
 
 
+def link_cliff(scheme, channel, key="energy_per_char_db", target=0.99):
+    """A bench_link record's cliff: `key` of the lowest SNR from which every point of the scheme
+    has >= target exact sentences (as apps/bench_link.py's summary defines it)."""
+    def figure(records):
+        pts = sorted((r for r in records if r["scheme"] == scheme and r["channel"] == channel),
+                     key=lambda r: r["snr_db"])
+        best = None
+        for r in reversed(pts):
+            if r["exact"] < target:
+                break
+            best = r
+        return best[key]
+    return figure
+
+
+def study_row(label, scheme):
+    """A row of docs/results.md's code-study table (AWGN part)."""
+    return ("docs/results.md", f"| {label} | {{}} | {{}} dB |", STUDY,
+            [(lambda r, s=scheme: next(x["channel_uses"] for x in r if x["scheme"] == s), ".1f"),
+             (link_cliff(scheme, "awgn", "snr_db"), "g")])
+
+
 def classic_over_lm(path):
     """Best classic tool's bits over the LM's bits for one set (the 'x smaller')."""
     return lambda r: min(lookup(r, path + ".classic_bits").values()) / lookup(r, path + ".lm_coded_bits")
@@ -79,6 +103,10 @@ CHECKS = [
       (lambda r: 2477, ",")]),
     ("README.md", "about {} tokens/s on an idle core for the default\n  model", IDLE,
      [(f"{HF1}.encode_1_stream_tok_s", ".0f")]),
+    ("README.md", "-ln(BER) {} / {} at Eb/N0 3 / 4 dB\nagainst BP-50's {} / {}", FEC_ALL,
+     [(fec("osd2", 3), ".2f"), (fec("osd2", 4), ".2f"), (fec("bp", 3), ".2f"), (fec("bp", 4), ".2f")]),
+    ("README.md", "same messages: {} dB of energy per source character, against {} dB with BP-50", STUDY,
+     [(link_cliff("lm-sscc-osd2", "awgn"), ".2f"), (link_cliff("lm-sscc-bp", "awgn"), ".2f")]),
     # docs/source_coding.md: compression results (hf run, standard header) and the lean run
     ("docs/source_coding.md", "| alice29.txt, first 16 KB, 5 chunks of 4 KB | 5 | **{}** |", SRC,
      [(ALICE + ".lm_bits_per_char", ".3f")]),
@@ -140,6 +168,15 @@ CHECKS = [
     ("docs/results.md", "| jscc | 256 | {} / {} | {} / {} | {} / {} | {} / {} |", JSCC,
      [(jscc("jscc", "awgn", snr, metric), ".2f") for snr in (-4, -2, 0, 1)
       for metric in ("exact", "bleu4")]),
+    # docs/results.md: the code study (channel uses and the AWGN cliff of each scheme)
+    study_row("lm-sscc-osd2 (LDPC(49,24), OSD-2)", "lm-sscc-osd2"),
+    study_row("lm-sscc-hybrid (LDPC(49,24), BP + ECCT restarts)", "lm-sscc-hybrid"),
+    study_row("lm-sscc-bp (LDPC(49,24), BP-50)", "lm-sscc-bp"),
+    study_row("lm-sscc-osd2@MACKAY_N96_K48 (OSD-2)", "lm-sscc-osd2@MACKAY_N96_K48"),
+    study_row("lm-sscc-scl32@POLAR_N128_K64 (SCL-32)", "lm-sscc-scl32@POLAR_N128_K64"),
+    study_row("classic-sscc-osd2 (LDPC(49,24), OSD-2)", "classic-sscc-osd2"),
+    ("docs/results.md", "| {} dB | **{} dB** | 20 dB | 27.82 dB |\n| lm-sscc-hybrid", STUDY,
+     [(link_cliff("lm-sscc-osd2", "awgn", "snr_db"), "g"), (link_cliff("lm-sscc-osd2", "awgn"), ".2f")]),
     # docs/context_coding.md: the main result
     ("docs/context_coding.md", "| **conversation, lean header, keyframes every 8 (default)** | **{}** |", CTX,
      [(CTX_EUROPARL + "[mode=conversation (lean header, period 8)].coded_bits", ",")]),
