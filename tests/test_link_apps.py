@@ -133,3 +133,22 @@ def test_rx_text_lean_default_reads_single_messages(tiny_dir, lines):
     finally:
         rx.kill()
     assert [r["received"] for r in _json_lines(out)] == lines, err[-2000:]
+
+
+@pytest.mark.parametrize("engine", ["native", "hf"])
+def test_quote_arrives_over_zmq_with_the_default_model(engine):
+    """Issue 13: the 110-character quote over ZMQ with the real default model, for each engine;
+    "sent" is printed only once the burst has left (the sink consumed all its samples)."""
+    address = _address()
+    rx, banner = _start_rx("default", address, 1, "--json", "--engine", engine)
+    try:
+        tx = run_app("tx_text.py", "--device", "zmq", "--model", "default", "--engine", engine,
+                     "--zmq-address", address, "--json", QUOTE, timeout=600)
+        assert tx.returncode == 0, tx.stderr[-2000:]
+        out, err = rx.communicate(timeout=240)
+    finally:
+        rx.kill()
+    assert f"LM engine {engine}" in banner, banner
+    (sent,) = _json_lines(tx.stdout)
+    assert sent["sent"] == QUOTE and sent["samples_out"] >= sent["samples"] > 0
+    assert [r["received"] for r in _json_lines(out)] == [QUOTE], err[-2000:]
