@@ -167,6 +167,11 @@ CHECKS = [
      [(fec("bp", 6), ".2f")]),
     ("docs/channel_coding.md", "| ecct | 2.49 (3400/4096) | {} (2701/4096) |", POLAR_SCL,
      [(fec("ecct", 3), ".2f")]),
+    ("docs/channel_coding.md", "| Polar(64,32), **shipped ECCT (fine-tuned)** | {} | {} | {} |",
+     "docs/data/fec_polar64_ecct.json", [(fec("ecct:ecct_POLAR_N64_K32_awgn_ft", e), ".2f") for e in (4, 5, 6)]),
+    ("docs/channel_coding.md", "| BCH(63,45), BP-50 | {} | {} | {} |\n| BCH(63,45), **shipped ECCT** | {} | {} | {} |",
+     "docs/data/fec_bch63_ecct.json", [(fec("bp", e), ".2f") for e in (4, 5, 6)]
+     + [(fec("ecct:ecct_BCH_N63_K45_awgn", e), ".2f") for e in (4, 5, 6)]),
     # docs/results.md: the AWGN rows of the main table (exact / BLEU-4 at -4, -2, 0, 1 dB)
     ("docs/results.md", "| lm-sscc-ecct | 659 | {} / {} | {} / {} | {} / {} | {} / {} |", JSCC,
      [(jscc("lm-sscc-ecct", "awgn", snr, metric), ".2f") for snr in (-4, -2, 0, 1)
