@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from gnuradio.lmsscc import ddp
 from gnuradio.lmsscc.channel import decoders, evaluate
 from gnuradio.lmsscc.channel.codes import load_code
 from gnuradio.lmsscc.channel.ecct import (VARIANTS, ECCT, ECCTConfig, count_parameters, decide,
@@ -93,13 +94,7 @@ def parse_args(argv=None):
     p.add_argument("--eval-decoders", nargs="+", choices=("ecct", "bp50", "hybrid_bp50_then_ecct"),
                    default=["ecct", "bp50", "hybrid_bp50_then_ecct"],
                    help="decoders of the card's final metrics (BP on dense codes is slow)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global --batch; "
-                        "fresh runs on --device cpu only (docs/scale.md)")
-    p.add_argument("--ray", default="local", help="with --workers: 'local' or a Ray cluster address")
-    p.add_argument("--ray-storage", default=None,
-                   help="with --workers on a multi-node cluster: a folder (or URI) all nodes share, for the "
-                        "final weights (default: a scratch folder here, removed afterwards)")
+    ddp.add_cli_options(p)
     return p.parse_args(argv)
 
 
@@ -370,7 +365,6 @@ def point_record(decoder, ebn0_db, frames, frame_errors, bit_errors, k, seconds)
 def ddp_worker_loop(config):
     """One Ray Train worker: its share of each global batch, its own noise; rank 0's clock and step
     count set the schedule of all (ddp.shared_schedule). The EMA loss reported is rank 0's."""
-    from gnuradio.lmsscc import ddp
 
     args = argparse.Namespace(**config["args"])
     torch.set_num_threads(args.threads)
@@ -405,7 +399,6 @@ def ddp_worker_loop(config):
 
 def train_with_workers(args):
     """train()'s result from --workers Ray Train workers (no checkpoints/resume on this path)."""
-    from gnuradio.lmsscc import ddp
 
     if args.resume or args.init_from or args.export_only or args.device != "cpu":
         raise SystemExit("--workers: fresh CPU runs only (no --resume/--init-from/--export-only/--device)")

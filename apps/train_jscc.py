@@ -26,11 +26,13 @@ from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
 try:  # the installed module, else the source tree (training needs no `make install`)
+    from gnuradio.lmsscc import ddp
     from gnuradio.lmsscc.jscc import data, evaluate, io
     from gnuradio.lmsscc.jscc.model import JSCCConfig, TextJSCC
     from gnuradio.lmsscc.jscc.vocab import Vocab
 except ImportError:
     sys.path.insert(0, str(REPO / "python" / "lmsscc"))
+    import ddp
     from jscc import data, evaluate, io
     from jscc.model import JSCCConfig, TextJSCC
     from jscc.vocab import Vocab
@@ -60,13 +62,7 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-sentences", type=int, default=400, help="held-out sentences for the card")
     p.add_argument("--corpora", default=str(REPO / ".cache" / "corpora"))
-    p.add_argument("--workers", type=int, default=None,
-                   help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global --batch; "
-                        "fresh CPU runs only (docs/scale.md)")
-    p.add_argument("--ray", default="local", help="with --workers: 'local' or a Ray cluster address")
-    p.add_argument("--ray-storage", default=None,
-                   help="with --workers on a multi-node cluster: a folder (or URI) all nodes share, for the "
-                        "final weights (default: a scratch folder here, removed afterwards)")
+    ddp.add_cli_options(p)
     return p.parse_args(argv)
 
 
@@ -184,7 +180,6 @@ def ddp_worker_loop(config):
     """One Ray Train worker. Every worker walks the same global batches (same shuffling seed) and
     trains on its rows of each (rows rank, rank + N, ...); SNRs are drawn per worker. Rank 0's
     clock sets the learning rate and the stop for all (ddp.shared_schedule)."""
-    from gnuradio.lmsscc import ddp
 
     args, seqs = argparse.Namespace(**config["args"]), config["seqs"]
     torch.set_num_threads(args.threads)
@@ -217,7 +212,6 @@ def train_with_workers(args, model, vocab, seqs, state):
     (no checkpoints or --resume on this path)."""
     from dataclasses import asdict
 
-    from gnuradio.lmsscc import ddp
 
     if args.resume or args.device != "cpu":
         raise SystemExit("--workers: fresh CPU runs only (no --resume, no --device)")

@@ -20,16 +20,9 @@
 #include <string>
 #include <vector>
 
-using namespace gr::lmsscc;
+#include "qa_check.h"
 
-static int g_failures = 0;
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++g_failures;                                                                 \
-        }                                                                                 \
-    } while (0)
+using namespace gr::lmsscc;
 
 static bool same_bits(const std::vector<float>& a, const std::vector<float>& b)
 {
@@ -498,10 +491,5 @@ int main(int argc, char** argv)
     test_math();
     test_engine(0);
     test_engine(1);
-    if (g_failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", g_failures);
-        return 1;
-    }
-    std::printf("qa_llama_engine: all checks passed\n");
-    return 0;
+    return qa_exit_code("qa_llama_engine");
 }

@@ -10,16 +10,9 @@
 #include <stdexcept>
 #include <vector>
 
-using namespace gr::lmsscc;
+#include "qa_check.h"
 
-static int g_failures = 0;
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++g_failures;                                                        \
-        }                                                                        \
-    } while (0)
+using namespace gr::lmsscc;
 
 template <class F>
 static bool throws(F&& f)
@@ -231,10 +224,5 @@ int main()
     test_bad_arguments();
     test_garbage_and_truncation();
     test_quantizer();
-    if (g_failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", g_failures);
-        return 1;
-    }
-    std::printf("qa_range_coder: all checks passed\n");
-    return 0;
+    return qa_exit_code("qa_range_coder");
 }

@@ -20,6 +20,17 @@ WEIGHTS_FILE = "model.safetensors"
 STATE_FILE = "state.json"
 
 
+def add_cli_options(parser):
+    """The --workers options shared by the trainers (apps/train_ecct.py, apps/train_jscc.py)."""
+    parser.add_argument("--workers", type=int, default=None,
+                        help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global "
+                             "--batch; fresh runs on the CPU only (docs/scale.md)")
+    parser.add_argument("--ray", default="local", help="with --workers: 'local' or a Ray cluster address")
+    parser.add_argument("--ray-storage", default=None,
+                        help="with --workers on a multi-node cluster: a folder (or URI) all nodes share, for "
+                             "the final weights (default: a scratch folder here, removed afterwards)")
+
+
 def world():
     """(rank, world size) of this worker."""
     import ray.train
