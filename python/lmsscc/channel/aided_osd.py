@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .decoders import ECCTDecoder
+from .decoders import ECCTDecoder, require_same_code, weights_for
 from .osd import OSDDecoder
 
 RELIABILITIES = ("sum", "scaled", "network")
@@ -61,12 +61,9 @@ class ECCTAidedOSD:
         if reliability not in RELIABILITIES:
             raise ValueError(f"unknown ordering reliability {reliability!r}; "
                              f"expected one of {RELIABILITIES}")
-        from .weights import weights_name
-        self.weights = weights or weights_name(code.name, "awgn")
+        self.weights = weights_for(code, weights)
         self.ecct = ECCTDecoder(self.weights, device=device)
-        if self.ecct.code.sha256 != code.sha256:
-            raise ValueError(f"weights {self.weights} were trained for {self.ecct.code.name}, "
-                             f"not {code.name}")
+        require_same_code(self.ecct.code, code, self.weights)
         self.code = code
         self.reliability = reliability
         self.osd = OSDDecoder(code, order=order, prune=prune, early_stop=early_stop)

@@ -173,6 +173,18 @@ def best_decoder(code) -> str:
     return "osd2" if code.k <= OSD_DEFAULT_MAX_K else "bp"
 
 
+def weights_for(code, weights=None):
+    """`weights` (a shipped name or a path), or the code's shipped AWGN weights."""
+    from .weights import weights_name
+    return weights or weights_name(code.name, "awgn")
+
+
+def require_same_code(trained_code, code, weights) -> None:
+    """ValueError unless weights trained for `trained_code` fit `code` (same H)."""
+    if trained_code.sha256 != code.sha256:
+        raise ValueError(f"weights {weights} were trained for {trained_code.name}, not {code.name}")
+
+
 def make_decoder(kind: str, code, weights=None, device: str = "cpu"):
     """Factory used by the benchmark and the GNU Radio blocks ("auto": best_decoder(code))."""
     if kind == "auto":
@@ -184,11 +196,9 @@ def make_decoder(kind: str, code, weights=None, device: str = "cpu"):
     if kind == "bp_restarts":
         return BPRestarts(code)
     if kind in ("ecct", "hybrid"):
-        from .weights import weights_name
-        w = weights or weights_name(code.name, "awgn")
+        w = weights_for(code, weights)
         dec = ECCTDecoder(w, device=device) if kind == "ecct" else HybridBPECCT(w, device=device)
-        if dec.code.sha256 != code.sha256:
-            raise ValueError(f"weights {w} were trained for {dec.code.name}, not {code.name}")
+        require_same_code(dec.code, code, w)
         return dec
     if kind == "sc" or kind.startswith("scl"):
         from .polar import SCLDecoder, parse_list_size
