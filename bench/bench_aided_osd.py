@@ -3,10 +3,10 @@
 
 For each code (with its shipped ECCT weights) and Eb/N0: random codewords, BPSK, AWGN; every batch
 is decoded by plain OSD of order 0..3 (ordering by |L|) and by ECCTAidedOSD of order 0..3 (ordering
-by |L| - flip logit, channel/aided_osd.py), plus, at orders 0-1, the two other ordering variants
+by |L| - flip logit, fec/aided_osd.py), plus, at orders 0-1, the two other ordering variants
 ("scaled", "network") for the record, and a NON-NEURAL control of order 0..3: OSD ordered by the
 posterior of ONE belief-propagation iteration, sign(L) L_post (BP re-ordering, the classic way to
-aid OSD; channel/bp.py in numpy, so its speed here is not what a C++ BP iteration would cost).
+aid OSD; fec/bp.py in numpy, so its speed here is not what a C++ BP iteration would cost).
 The ECCT forward pass is run once per batch and shared by the
 aided decoders; its time is added to each aided decoder's time, so the aided codewords/s include
 the network. Per point: information-bit BER and FER, codeword-bit BER, test patterns per frame
@@ -39,10 +39,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gnuradio.lmsscc.channel import BPDecoder, load_code, simulate_llrs
-from gnuradio.lmsscc.channel.aided_osd import ECCTAidedOSD, ordering_reliability
-from gnuradio.lmsscc.channel.osd import OSDDecoder
-from gnuradio.lmsscc.channel.weights import resolve_weights
+from gnuradio.lmsscc.fec import BPDecoder, load_code, simulate_llrs
+from gnuradio.lmsscc.fec.aided_osd import ECCTAidedOSD, ordering_reliability
+from gnuradio.lmsscc.fec.osd import OSDDecoder
+from gnuradio.lmsscc.fec.weights import resolve_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUPS = {   # code -> (shipped weights, Eb/N0 points in dB)

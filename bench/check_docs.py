@@ -69,7 +69,7 @@ def jscc(scheme, channel, snr, metric):
 
 def link_cliff(scheme, channel, key="energy_per_char_db", target=0.99):
     """A bench_link record's cliff: `key` of the lowest SNR from which every point of the scheme
-    has >= target exact sentences (as apps/bench_link.py's summary defines it)."""
+    has >= target exact sentences (as bench/bench_link.py's summary defines it)."""
     def figure(records):
         pts = sorted((r for r in records if r["scheme"] == scheme and r["channel"] == channel),
                      key=lambda r: r["snr_db"])

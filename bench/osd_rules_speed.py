@@ -2,7 +2,7 @@
 """What the OSD work-saving rules buy on LDPC_N49_K24: codewords/s (wall clock, one thread, 20,000
 frames decoded in one call, 3 runs) and candidates summed per frame, for no rule (the exhaustive
 order-k search), prune only, and prune + early stop; orders 1-3 at 3 and 4 dB. The rules never
-change the output (tests/channel/test_osd.py); this measures only their cost.
+change the output (tests/fec/test_osd.py); this measures only their cost.
 
   OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/osd_rules_speed.py
 """
@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from gnuradio.lmsscc.channel import OSDDecoder, load_code, simulate_llrs
+from gnuradio.lmsscc.fec import OSDDecoder, load_code, simulate_llrs
 
 FRAMES = 20000
 RULES = ((False, False), (True, False), (True, True))   # (prune, early_stop)

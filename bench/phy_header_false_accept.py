@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from gnuradio.lmsscc.channel import load_code, make_decoder
+from gnuradio.lmsscc.fec import load_code, make_decoder
 from gnuradio.lmsscc.phy import frame as fr
 
 

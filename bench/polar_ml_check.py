@@ -7,8 +7,8 @@
 # decoder errs on that frame too (ML FER >= that count / frames).
 import numpy as np
 
-from gnuradio.lmsscc.channel import load_code, simulate_llrs
-from gnuradio.lmsscc.channel.decoders import make_decoder
+from gnuradio.lmsscc.fec import load_code, simulate_llrs
+from gnuradio.lmsscc.fec.decoders import make_decoder
 code = load_code("POLAR_N64_K32")
 for eb in (3.0, 4.0):
     _, cw, llr = simulate_llrs(code, eb, 30000, rng=np.random.default_rng(int(eb * 10)))

@@ -37,7 +37,7 @@ def parse_args(argv=None):
 
 def sweep_times(args):
     from gnuradio.lmsscc import sweep
-    from gnuradio.lmsscc.channel.evaluate import fec_shard
+    from gnuradio.lmsscc.fec.evaluate import fec_shard
 
     points = [sweep.Point({"code": "LDPC_N49_K24", "channel": "awgn", "ebn0_db": eb, "decoder": dec,
                            "shard_frames": args.shard_frames, "max_frames": args.shards * args.shard_frames,
@@ -79,13 +79,13 @@ def training_rates(args, tmp):
     line = r"(\d+) worker\(s\): (\d+) samples in ([\d.]+) s, ([\d,]+) samples/s"
     out = []
     for workers in (1, 2):
-        ecct = [sys.executable, "apps/train_ecct.py", "--code", "LDPC_N49_K24", "--variant", "legacy",
+        ecct = [sys.executable, "train/train_ecct.py", "--code", "LDPC_N49_K24", "--variant", "legacy",
                 "--layers", "2", "--d-model", "32", "--heads", "2", "--batch", "128",
                 "--steps", str(args.ecct_steps), "--eval-ebn0", "4", "--eval-frames", "1000",
                 "--eval-decoders", "ecct", "--out", f"{tmp}/ecct_w{workers}", "--workers", str(workers)]
         out.append({"trainer": "train_ecct", "workers": workers, **run_trainer(ecct, line)})
         print(out[-1], flush=True)
-        jscc = [sys.executable, "apps/train_jscc.py", "--minutes", str(args.jscc_minutes), "--out",
+        jscc = [sys.executable, "train/train_jscc.py", "--minutes", str(args.jscc_minutes), "--out",
                 f"{tmp}/jscc_w{workers}", "--checkpoint", f"{tmp}/jscc_ck{workers}", "--batch", "32",
                 "--eval-sentences", "20", "--workers", str(workers)]
         out.append({"trainer": "train_jscc", "workers": workers, **run_trainer(jscc, line)})

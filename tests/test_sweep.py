@@ -1,4 +1,4 @@
-"""The sweep runner (python/lmsscc/sweep.py) behind apps/bench_fec.py: shard seeding, the counted
+"""The sweep runner (python/lmsscc/sweep.py) behind bench/bench_fec.py: shard seeding, the counted
 prefix, the journal (resume after a kill), in-process == Ray, and a two-node loopback Ray cluster
 that loses a node mid-sweep."""
 import importlib.util
@@ -34,7 +34,7 @@ FEC_ARGS = ["--code", "LDPC_N49_K24", "--ebn0", "2", "3", "--decoders", "bp", "o
 
 
 def bench_main(argv):
-    return runpy.run_path(str(REPO / "apps" / "bench_fec.py"))["main"](argv)
+    return runpy.run_path(str(REPO / "bench" / "bench_fec.py"))["main"](argv)
 
 
 def counts(records):
@@ -116,7 +116,7 @@ def test_points_with_equal_parameters_are_refused():
 
 # -- bench_fec: in-process, Ray, killed and restarted -------------------------------------------
 def bench_cmd(*extra):
-    return [PY, str(REPO / "apps" / "bench_fec.py"), *FEC_ARGS, *map(str, extra)]
+    return [PY, str(REPO / "bench" / "bench_fec.py"), *FEC_ARGS, *map(str, extra)]
 
 
 def run_lines(journal):
@@ -252,11 +252,11 @@ def test_local_batches_add_up_to_the_global_batch():
 
 @needs_ray
 def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path, shared_ray, capsys):
-    from gnuradio.lmsscc.channel.decoders import ECCTDecoder
-    from gnuradio.lmsscc.channel.weights import load_model
+    from gnuradio.lmsscc.fec.decoders import ECCTDecoder
+    from gnuradio.lmsscc.fec.weights import load_model
 
     stem = tmp_path / "ddp"
-    train = runpy.run_path(str(REPO / "apps" / "train_ecct.py"))["main"]
+    train = runpy.run_path(str(REPO / "train" / "train_ecct.py"))["main"]
     train(["--code", "BCH_N31_K16", "--layers", "1", "--d-model", "8", "--heads", "2", "--steps", "12",
            "--batch", "32", "--eval-ebn0", "5", "--eval-frames", "200", "--eval-decoders", "ecct",
            "--out", str(stem), "--workers", "2"])
@@ -266,7 +266,7 @@ def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path, shared
     assert card["training"]["steps"] == 12 and card["training"]["samples_seen"] == 12 * 32
     trained, _, code = load_model(str(stem.with_suffix(".safetensors")))
     import torch
-    from gnuradio.lmsscc.channel.ecct import ECCT
+    from gnuradio.lmsscc.fec.ecct import ECCT
     torch.manual_seed(0)                                   # the workers' initial weights (--seed 0)
     fresh = ECCT(trained.cfg, code.H).state_dict()
     moved = [k for k, v in trained.state_dict().items() if not torch.equal(v, fresh[k])]
@@ -281,7 +281,7 @@ def test_train_jscc_on_two_workers_writes_a_card_of_the_run(tmp_path, shared_ray
     from gnuradio.lmsscc.jscc import io
 
     stem = tmp_path / "jscc_ddp"
-    runpy.run_path(str(REPO / "apps" / "train_jscc.py"))["main"](
+    runpy.run_path(str(REPO / "train" / "train_jscc.py"))["main"](
         ["--out", str(stem), "--checkpoint", str(tmp_path / "ckpt"), "--minutes", "0.05", "--d-model", "32",
          "--layers", "1", "--ff", "64", "--words", "300", "--batch", "16", "--eval-sentences", "8",
          "--workers", "2"])

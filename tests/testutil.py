@@ -7,11 +7,33 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 APPS = REPO / "apps"
+# user CLIs, benchmarks and trainers each have a folder of their own
+SCRIPT_DIRS = (APPS, REPO / "bench", REPO / "train")
+
+# short messages of the source-coding tests: Europarl-style lines, non-ASCII, the empty message
+SENTENCES = [
+    "Madam President, on a point of order.",
+    "The sitting was suspended at noon.",
+    "I would like to thank the rapporteur.",
+    "The vote will take place tomorrow.",
+    "Ça suffit! 你好 🚀",
+    "",
+    "The debate is closed.",
+]
+
+
+def script_path(name: str) -> Path:
+    """The repository script called `name` (with or without .py) in apps/, bench/ or train/."""
+    file = name if name.endswith(".py") else f"{name}.py"
+    for folder in SCRIPT_DIRS:
+        if (folder / file).is_file():
+            return folder / file
+    raise FileNotFoundError(f"no script {file} in {', '.join(d.name for d in SCRIPT_DIRS)}")
 
 
 def run_app(name, *args, **kw):
-    """Run apps/<name> with this interpreter; text output, 10-minute cap."""
-    return subprocess.run([sys.executable, str(APPS / name), *map(str, args)],
+    """Run the script `name` (apps/, bench/ or train/) with this interpreter; text output, 10-minute cap."""
+    return subprocess.run([sys.executable, str(script_path(name)), *map(str, args)],
                           capture_output=True, text=kw.pop("text", True), timeout=kw.pop("timeout", 600), **kw)
 
 

@@ -1,5 +1,5 @@
 """Data-parallel training on Ray Train (TorchTrainer, torch DDP over the gloo backend, CPU) for
-the trainers' --workers N (apps/train_ecct.py, apps/train_jscc.py; docs/scale.md).
+the trainers' --workers N (train/train_ecct.py, train/train_jscc.py; docs/scale.md).
 
 Each of the N workers runs the app's worker loop on its share of the global batch (batch / N);
 DDP averages the gradients, so a step sees the gradient of the whole batch, as single-process
@@ -21,7 +21,7 @@ STATE_FILE = "state.json"
 
 
 def add_cli_options(parser):
-    """The --workers options shared by the trainers (apps/train_ecct.py, apps/train_jscc.py)."""
+    """The --workers options shared by the trainers (train/train_ecct.py, train/train_jscc.py)."""
     parser.add_argument("--workers", type=int, default=None,
                         help="data-parallel training on N Ray Train workers (DDP, gloo, CPU), same global "
                              "--batch; fresh runs on the CPU only (docs/scale.md)")

@@ -1,4 +1,4 @@
-"""apps/train_jscc.py (tiny budget, checkpoint/resume) and apps/bench_link.py --quick."""
+"""train/train_jscc.py (tiny budget, checkpoint/resume) and bench/bench_link.py --quick."""
 
 import json
 from pathlib import Path

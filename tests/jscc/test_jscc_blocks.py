@@ -16,7 +16,7 @@ from testutil import heldout_news_texts
 MIN_EXACT_20DB = 0.60
 
 pytestmark = pytest.mark.skipif(not io.resolve().with_suffix(".json").exists(),
-                                reason="shipped JSCC weights missing (apps/train_jscc.py writes them)")
+                                reason="shipped JSCC weights missing (train/train_jscc.py writes them)")
 
 
 @pytest.fixture(autouse=True)

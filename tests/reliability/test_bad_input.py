@@ -9,7 +9,7 @@ import pmt
 import pytest
 from gnuradio import blocks, gr
 
-from gnuradio.lmsscc.channel import blocks as cb
+from gnuradio.lmsscc.fec import blocks as cb
 from gnuradio.lmsscc.pdu_util import PDU_PORT, make_pdu
 from gnuradio.lmsscc.phy import blocks as lb
 from gnuradio.lmsscc.source import blocks as sb

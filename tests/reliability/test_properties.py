@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gnuradio import lmsscc
-from gnuradio.lmsscc.channel import BPDecoder, list_codes, load_code
+from gnuradio.lmsscc.fec import BPDecoder, list_codes, load_code
 from gnuradio.lmsscc.phy import frame
 from gnuradio.lmsscc.source import message as fmt
 

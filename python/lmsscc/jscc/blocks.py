@@ -99,7 +99,7 @@ class jscc_demapper_ts(gr.hier_block2):
 class jscc_channel(PduBlock, gr.basic_block):
     """Simulation channel for JSCC symbol PDUs: AWGN, or Rayleigh block fading (one gain per PDU)
     followed by coherent zero-forcing equalisation with perfect CSI, as in training and in
-    apps/bench_link.py. (lmsscc burst_channel adds a random carrier phase, which the burst modem
+    bench/bench_link.py. (lmsscc burst_channel adds a random carrier phase, which the burst modem
     estimates from its preamble; the JSCC block has no pilots, so it needs this coherent model.)"""
 
     in_kind = "c32"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..channel import load_code, make_decoder
+from ..fec import load_code, make_decoder
 from ..phy.frame import (FrameError, bits_to_bytes, build_frame, bytes_to_bits, parse_frame,
                          parse_phy_header, phy_header_bits)
 

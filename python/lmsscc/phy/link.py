@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..channel import load_code, make_decoder
+from ..fec import load_code, make_decoder
 from . import burst as bu
 from .frame import (MAX_CODEWORDS, PHY_HEADER_BITS, FrameError, bits_to_bytes, build_frame, bytes_to_bits,
                     frame_length, parse_frame, parse_phy_header, phy_header_bits)

@@ -1,7 +1,7 @@
 """BPSK over AWGN / Rayleigh fading, and the module's single LLR sign convention.
 
-LLR convention (the whole lmsscc.channel package, matching gr-digital's constellation_soft_decoder_cf
-with digital.constellation_bpsk(), pinned by tests/channel/test_llr_convention.py):
+LLR convention (the whole lmsscc.fec package, matching gr-digital's constellation_soft_decoder_cf
+with digital.constellation_bpsk(), pinned by tests/fec/test_llr_convention.py):
 
     BPSK map      bit b -> symbol s = 2b - 1    (bit 0 -> -1, bit 1 -> +1)
     LLR           L = ln P(b=1 | y) / P(b=0 | y)  (POSITIVE means bit 1)

@@ -29,7 +29,7 @@ architecture):
     the middle of the stack. The paper describes the encoder as N layers with a normalisation layer
     "in the middle"; we place it after the first floor(N/2) layers (for N = 1 there is no middle and no
     extra norm). Gradient clipping at norm 1.0, the paper's other training detail, lives in
-    apps/train_ecct.py.
+    train/train_ecct.py.
 """
 from __future__ import annotations
 

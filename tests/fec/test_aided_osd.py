@@ -1,4 +1,4 @@
-"""ECCT-aided OSD (channel/aided_osd.py): the network re-orders the OSD, the channel LLRs decide.
+"""ECCT-aided OSD (fec/aided_osd.py): the network re-orders the OSD, the channel LLRs decide.
 
 Checked: outputs are codewords; a network that says nothing (zero flip logits) gives exactly plain
 OSD; the mechanism itself on LDPC(49,24) at 3 dB with the shipped weights (fewer wrong hard
@@ -10,9 +10,9 @@ plain OSD is already near maximum likelihood, the two stay within a few percent 
 import numpy as np
 import pytest
 
-from gnuradio.lmsscc.channel import load_code, make_decoder, simulate_llrs
-from gnuradio.lmsscc.channel.aided_osd import ECCTAidedOSD, ordering_reliability
-from gnuradio.lmsscc.channel.osd import OSDDecoder
+from gnuradio.lmsscc.fec import load_code, make_decoder, simulate_llrs
+from gnuradio.lmsscc.fec.aided_osd import ECCTAidedOSD, ordering_reliability
+from gnuradio.lmsscc.fec.osd import OSDDecoder
 
 SEED = 12          # not the seed the ordering variant was chosen on (1)
 FRAMES = 4000

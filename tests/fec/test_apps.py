@@ -1,18 +1,18 @@
-"""Smoke tests of apps/train_ecct.py (train, checkpoint, resume, export) and apps/bench_fec.py."""
+"""Smoke tests of train/train_ecct.py (train, checkpoint, resume, export) and bench/bench_fec.py."""
 import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 
-APPS = Path(__file__).resolve().parents[2] / "apps"
+from testutil import script_path
 FIELDS = {"code", "channel", "decoder", "ebn0_db", "frames", "frame_errors", "bit_errors", "ber", "bler",
           "neg_ln_ber", "codewords_per_s", "fer", "ber_coded", "coded_bit_errors", "neg_ln_ber_coded",
           "fer_limit_normal_approx"}
 
 
 def load_app(name):
-    spec = importlib.util.spec_from_file_location(name, APPS / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, script_path(name))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -30,7 +30,7 @@ def test_train_resume_and_load(tmp_path):
     train.main(common + ["--steps", "10", "--resume"])              # continues from the checkpoint
     card = json.loads(stem.with_suffix(".json").read_text())
     assert card["training"]["steps"] == 10
-    from gnuradio.lmsscc.channel.decoders import ECCTDecoder
+    from gnuradio.lmsscc.fec.decoders import ECCTDecoder
     dec = ECCTDecoder(str(stem.with_suffix(".safetensors")))
     assert dec.decode(np.ones((3, 31), np.float32)).shape == (3, 31)
 

@@ -11,7 +11,7 @@ Both orders usually pass: the rows of F are the same set up to the permutation. 
 the decoding order of SC: the order whose information set has the smaller Bhattacharyya bound
 (sum of Z over A, for BPSK-AWGN at the design Eb/N0) is the one the code was designed for. The
 shipped Polar codes are all bit-reversed by that criterion (sum of Z 0.08 vs 1.8 for
-POLAR_N64_K32 at 4 dB); tests/channel/test_scl.py checks that SC is better in the chosen order.
+POLAR_N64_K32 at 4 dB); tests/fec/test_scl.py checks that SC is better in the chosen order.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the DeepSC-style text JSCC (python/lmsscc/jscc) on the offline corpora.
 
-    nice -n 10 .venv/bin/python apps/train_jscc.py --minutes 25 \
+    nice -n 10 .venv/bin/python train/train_jscc.py --minutes 25 \
         --out python/lmsscc/weights/jscc_text
 
 Mixed-SNR, mixed-channel training (AWGN and Rayleigh block fading, per-symbol SNR uniform in

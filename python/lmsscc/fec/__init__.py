@@ -4,7 +4,7 @@ LLR convention for the whole package: L = ln P(bit=1)/P(bit=0), positive means 1
 constellation_soft_decoder with constellation_bpsk). See channel.py.
 
 The numpy parts load eagerly; torch (ECCT) and GNU Radio (blocks) load on first attribute access,
-so ``import gnuradio.lmsscc.channel`` stays cheap.
+so ``import gnuradio.lmsscc.fec`` stays cheap.
 """
 from .bp import BPDecoder
 from .channel import bpsk, ebn0_to_sigma, hard_decision, simulate_llrs, transmit

@@ -5,16 +5,8 @@ import pytest
 from gnuradio.lmsscc.source import (ConversationDecoder, ConversationEncoder, FingerprintMismatch,
                                     LMCodec, MessageFormatError, PrimingContext, load_context)
 from gnuradio.lmsscc.source import message as fmt
+from testutil import SENTENCES
 
-SENTENCES = [
-    "Madam President, on a point of order.",
-    "The sitting was suspended at noon.",
-    "I would like to thank the rapporteur.",
-    "The vote will take place tomorrow.",
-    "Ça suffit! 你好 🚀",
-    "",
-    "The debate is closed.",
-]
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from gnuradio.lmsscc.channel import load_code, simulate_llrs
-from gnuradio.lmsscc.channel.decoders import best_decoder, make_decoder
+from gnuradio.lmsscc.fec import load_code, simulate_llrs
+from gnuradio.lmsscc.fec.decoders import best_decoder, make_decoder
 
 
 @pytest.mark.parametrize("name, expected", [

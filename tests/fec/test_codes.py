@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from gnuradio.lmsscc.channel import codes
-from gnuradio.lmsscc.channel.codes import gf2_rref, load_code
+from gnuradio.lmsscc.fec import codes
+from gnuradio.lmsscc.fec.codes import gf2_rref, load_code
 
 SHIPPED = sorted(p.stem for p in codes.CODES_DB.iterdir() if p.suffix in (".alist", ".txt"))
 

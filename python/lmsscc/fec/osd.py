@@ -7,7 +7,7 @@ wrapper: ``decode(llr (B, n)) -> codeword bits (B, n) uint8`` in the package LLR
 (L = ln P(1)/P(0), positive means 1) and a ``name`` ("osd2", ...).
 
 Two work-saving rules are on by default; both are proven bounds, so they never change the result
-relative to the exhaustive order-k search (tests/channel/test_osd.py checks it):
+relative to the exhaustive order-k search (tests/fec/test_osd.py checks it):
   * prune: skip test patterns whose flipped most-reliable positions alone cost as much as the best
     candidate, and stop summing a candidate's discrepancy once it reaches the best one;
   * early_stop: stop a frame when the best candidate is provably the maximum-likelihood codeword

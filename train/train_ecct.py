@@ -2,7 +2,7 @@
 """Train an ECCT decoder (Choukroun & Wolf 2022) for a benchmark code, on the all-zero codeword.
 
 Example (the shipped LDPC(49,24) AWGN model):
-  nice -n 10 .venv/bin/python apps/train_ecct.py --code LDPC_N49_K24 --channel awgn \
+  nice -n 10 .venv/bin/python train/train_ecct.py --code LDPC_N49_K24 --channel awgn \
       --layers 2 --d-model 32 --heads 2 --minutes 60 --threads 1 \
       --out python/lmsscc/weights/ecct_LDPC_N49_K24_awgn
 
@@ -31,11 +31,11 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from gnuradio.lmsscc import ddp
-from gnuradio.lmsscc.channel import decoders, evaluate
-from gnuradio.lmsscc.channel.codes import load_code
-from gnuradio.lmsscc.channel.ecct import (VARIANTS, ECCT, ECCTConfig, count_parameters, decide,
+from gnuradio.lmsscc.fec import decoders, evaluate
+from gnuradio.lmsscc.fec.codes import load_code
+from gnuradio.lmsscc.fec.ecct import (VARIANTS, ECCT, ECCTConfig, count_parameters, decide,
                                           llr_to_reliability)
-from gnuradio.lmsscc.channel.weights import load_model, save_model
+from gnuradio.lmsscc.fec.weights import load_model, save_model
 
 
 def parse_args(argv=None):
@@ -453,7 +453,7 @@ def main(argv=None):
     st, js = save_model(model.cpu(), args.out, card)
     print(f"wrote {st} and {js}")
     if args.record:
-        record = {"command": "apps/train_ecct.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        record = {"command": "train/train_ecct.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                   "weights": str(st), "card": str(js), **{k: card[k] for k in
                   ("code", "code_n", "code_k", "config", "parameters", "channel", "training",
                    "final_metrics", "created_utc", "torch", "device_name")}}

@@ -6,8 +6,8 @@ import pmt
 import pytest
 from gnuradio import analog, blocks, digital, gr, pdu
 
-from gnuradio.lmsscc.channel import blocks as fec_blocks
-from gnuradio.lmsscc.channel import ebn0_to_sigma, load_code
+from gnuradio.lmsscc.fec import blocks as fec_blocks
+from gnuradio.lmsscc.fec import ebn0_to_sigma, load_code
 
 PORT = pmt.intern("pdus")
 

@@ -2,7 +2,7 @@
 import numpy as np
 from gnuradio import blocks, digital, gr
 
-from gnuradio.lmsscc.channel import bpsk, ebn0_to_sigma, hard_decision, load_code, simulate_llrs, transmit
+from gnuradio.lmsscc.fec import bpsk, ebn0_to_sigma, hard_decision, load_code, simulate_llrs, transmit
 
 
 def _gr_digital_bpsk(bits, noise):
@@ -71,7 +71,7 @@ def test_ebn0_convention_per_information_bit():
 def test_rayleigh_unit_power_and_csi_llr():
     rng = np.random.default_rng(3)
     cw = np.zeros((4000, 49), np.uint8)
-    from gnuradio.lmsscc.channel.channel import fading_gains
+    from gnuradio.lmsscc.fec.channel import fading_gains
     h = fading_gains(cw.shape, "rayleigh", rng)
     assert abs(np.mean(h ** 2) - 1.0) < 0.02
     hb = fading_gains(cw.shape, "rayleigh_block", rng)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from gnuradio.lmsscc.channel import hard_decision, load_code, simulate_llrs
-from gnuradio.lmsscc.channel.decoders import ECCTDecoder, HybridBPECCT
-from gnuradio.lmsscc.channel.ecct import ECCT, ECCTConfig, attention_mask, flip_targets, llr_to_reliability
-from gnuradio.lmsscc.channel.weights import WEIGHTS_DIR, shipped_weights
+from gnuradio.lmsscc.fec import hard_decision, load_code, simulate_llrs
+from gnuradio.lmsscc.fec.decoders import ECCTDecoder, HybridBPECCT
+from gnuradio.lmsscc.fec.ecct import ECCT, ECCTConfig, attention_mask, flip_targets, llr_to_reliability
+from gnuradio.lmsscc.fec.weights import WEIGHTS_DIR, shipped_weights
 
 
 def tiny(code):
@@ -107,7 +107,7 @@ def test_shipped_ldpc49_pure_ecct_at_7db():
 
 
 def test_hybrid_keeps_bp_successes_and_only_returns_codewords_or_bp_output():
-    from gnuradio.lmsscc.channel import BPDecoder
+    from gnuradio.lmsscc.fec import BPDecoder
     code = load_code("LDPC_N49_K24")
     _, _, llr = simulate_llrs(code, 3.0, 1500, rng=np.random.default_rng(11))
     bp_bits = BPDecoder(code.H).decode(llr)[0]
@@ -216,7 +216,7 @@ def test_paper_variant_keeps_codeword_symmetry_and_trains():
 def _load_train_app():
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parents[2] / "apps" / "train_ecct.py"
+    path = script_path("train_ecct")
     spec = importlib.util.spec_from_file_location("train_ecct", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

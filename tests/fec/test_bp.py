@@ -1,9 +1,9 @@
 """Belief propagation: sanity on LDPC and dense codes, agreement with gr-fec's C++ ldpc_decoder."""
 import numpy as np
 
-from gnuradio.lmsscc.channel import BPDecoder, hard_decision, load_code, simulate_llrs
-from gnuradio.lmsscc.channel.bp import grfec_ldpc_decode
-from gnuradio.lmsscc.channel.codes import resolve_code_path
+from gnuradio.lmsscc.fec import BPDecoder, hard_decision, load_code, simulate_llrs
+from gnuradio.lmsscc.fec.bp import grfec_ldpc_decode
+from gnuradio.lmsscc.fec.codes import resolve_code_path
 
 
 def _bers(code, ebn0, frames, seed, max_iter=50):

@@ -1,13 +1,13 @@
-"""SC / SC-list decoding of the library's Polar codes (channel/polar.py, C++ lib/scl_decoder.cc)."""
+"""SC / SC-list decoding of the library's Polar codes (fec/polar.py, C++ lib/scl_decoder.cc)."""
 import itertools
 
 import numpy as np
 import pytest
 
-from gnuradio.lmsscc.channel import code_from_matrix, list_codes, load_code, simulate_llrs
-from gnuradio.lmsscc.channel.codes import gf2_rref
-from gnuradio.lmsscc.channel.decoders import make_decoder
-from gnuradio.lmsscc.channel.polar import SCLDecoder, polar_kernel, polar_structure
+from gnuradio.lmsscc.fec import code_from_matrix, list_codes, load_code, simulate_llrs
+from gnuradio.lmsscc.fec.codes import gf2_rref
+from gnuradio.lmsscc.fec.decoders import make_decoder
+from gnuradio.lmsscc.fec.polar import SCLDecoder, polar_kernel, polar_structure
 
 POLAR_CODES = [name for name in list_codes() if name.startswith("POLAR_")]
 # 5G NR reliability sequence (3GPP TS 38.212, table 5.3.1.2-1) restricted to indices < 16,

@@ -1,4 +1,4 @@
-"""Monte-Carlo BER/FER measurement shared by apps/bench_fec.py and apps/train_ecct.py."""
+"""Monte-Carlo BER/FER measurement shared by bench/bench_fec.py and train/train_ecct.py."""
 from __future__ import annotations
 
 import functools

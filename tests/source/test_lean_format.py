@@ -11,7 +11,7 @@ from gnuradio.lmsscc.source import (ConversationDecoder, ConversationEncoder, Fi
                                     LMCodec, MessageFormatError, load_context)
 from gnuradio.lmsscc.source import message as fmt
 
-from test_context import SENTENCES
+from testutil import SENTENCES
 
 MULTILINE = "first line\nsecond line"
 

@@ -1,9 +1,9 @@
-"""Ordered-statistics decoder (channel/osd.py, C++ kernel lib/osd_decoder.cc) and its block.
+"""Ordered-statistics decoder (fec/osd.py, C++ kernel lib/osd_decoder.cc) and its block.
 
 OSD at order k equals exhaustive maximum-likelihood decoding; at lower orders it equals a numpy
 re-implementation of the definition; the pruning / early-stop rules never change the output; order
 2 beats BP-50 on LDPC(49,24); bad input is refused clearly (ValueError) or dropped by the block.
-The block's GRC YAML is compiled by tests/channel/test_grc.py.
+The block's GRC YAML is compiled by tests/fec/test_grc.py.
 """
 import itertools
 
@@ -12,10 +12,10 @@ import pmt
 import pytest
 from flowgraph_util import run_message_chain
 
-from gnuradio.lmsscc.channel import (OSDDecoder, code_from_matrix, load_code, make_decoder,
+from gnuradio.lmsscc.fec import (OSDDecoder, code_from_matrix, load_code, make_decoder,
                                      simulate_llrs)
-from gnuradio.lmsscc.channel import blocks as fec_blocks
-from gnuradio.lmsscc.channel.codes import gf2_rref
+from gnuradio.lmsscc.fec import blocks as fec_blocks
+from gnuradio.lmsscc.fec.codes import gf2_rref
 from gnuradio.lmsscc.pdu_util import make_pdu
 
 HAMMING_74_H = np.array([[1, 0, 1, 0, 1, 0, 1],

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """BER/FER benchmark of channel decoders on one code, BP-50 as the anchor in the same run.
 
-  .venv/bin/python apps/bench_fec.py --code LDPC_N49_K24 --ebn0 2 3 4 5 6 7 \
+  .venv/bin/python bench/bench_fec.py --code LDPC_N49_K24 --ebn0 2 3 4 5 6 7 \
       --decoders uncoded hard bp ecct hybrid --json bench/out/fec_ldpc49.json --plot docs/fec_ldpc49_awgn.png
 
 Decoders: uncoded (BPSK without coding, same Eb/N0 per info bit), hard (code, per-bit hard decision),
@@ -19,7 +19,7 @@ sharding the frames differ from those of older runs of the same --seed, which dr
 point; fields, tables and plot are unchanged.) --journal FILE resumes a killed sweep; docs/scale.md. Each record has the information-bit BER (`ber`), the
 codeword-bit BER over all n bits (`ber_coded`, as the ECCT papers count), FER (`fer`, = `bler`:
 frames with a wrong information bit), and the finite-length limit of an (n, k) code at that point
-(`fer_limit_normal_approx`, Polyanskiy-Poor-Verdu normal approximation, channel/limits.py);
+(`fer_limit_normal_approx`, Polyanskiy-Poor-Verdu normal approximation, fec/limits.py);
 codewords_per_s is the decoding time alone (one process, --threads torch threads), not the channel
 simulation. The plot has -ln(BER) on the left and FER (log scale) with the limit on the right.
 """
@@ -35,11 +35,11 @@ import numpy as np
 from tqdm import tqdm
 
 from gnuradio.lmsscc import sweep
-from gnuradio.lmsscc.channel import load_code
-from gnuradio.lmsscc.channel.channel import CHANNELS
-from gnuradio.lmsscc.channel.evaluate import (cached_decoder, decoder_from_spec, fec_shard, record_from_counts,
+from gnuradio.lmsscc.fec import load_code
+from gnuradio.lmsscc.fec.channel import CHANNELS
+from gnuradio.lmsscc.fec.evaluate import (cached_decoder, decoder_from_spec, fec_shard, record_from_counts,
                                                spec_label)
-from gnuradio.lmsscc.channel.limits import normal_approx_fer
+from gnuradio.lmsscc.fec.limits import normal_approx_fer
 
 
 def parse_args(argv=None):
@@ -198,7 +198,7 @@ def markdown_fer_table(records, code):
 
 def measure_speed(decs, code, args):
     """Decoding throughput alone: the same FRAMES frames decoded in one call, 3 times."""
-    from gnuradio.lmsscc.channel import simulate_llrs
+    from gnuradio.lmsscc.fec import simulate_llrs
     _, _, llr = simulate_llrs(code, args.ebn0[0], args.speed, args.channel,
                               rng=np.random.default_rng(args.seed))
     print(f"load average before: {os.getloadavg()}")

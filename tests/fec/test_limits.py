@@ -1,11 +1,11 @@
-"""BI-AWGN capacity, dispersion and the PPV normal approximation (channel/limits.py), checked
+"""BI-AWGN capacity, dispersion and the PPV normal approximation (fec/limits.py), checked
 against values computed here another way (Gauss-Hermite quadrature, Monte Carlo)."""
 import math
 
 import numpy as np
 import pytest
 
-from gnuradio.lmsscc.channel.limits import (biawgn_capacity, biawgn_dispersion, normal_approx_ebn0_db,
+from gnuradio.lmsscc.fec.limits import (biawgn_capacity, biawgn_dispersion, normal_approx_ebn0_db,
                                             normal_approx_fer, q_inverse)
 
 
