@@ -152,3 +152,25 @@ def test_quote_arrives_over_zmq_with_the_default_model(engine):
     (sent,) = _json_lines(tx.stdout)
     assert sent["sent"] == QUOTE and sent["samples_out"] >= sent["samples"] > 0
     assert [r["received"] for r in _json_lines(out)] == [QUOTE], err[-2000:]
+
+
+# What each driver says when it finds no device (UHD 4.3: a LookupError
+# "No devices found for ----->"; gr-soapy: SoapySDR's make() finds no match,
+# for driver=hackrf too). Any other error inside the radio set-up (an
+# ImportError, a TypeError from a wrong argument) is a bug, not "no radio".
+NO_DEVICE_ERRORS = {"uhd": "No devices found", "hackrf": "SoapySDR::Device::make() no match",
+                    "soapy": "SoapySDR::Device::make() no match"}
+
+
+@pytest.mark.parametrize("app,role", [("tx_text", "transmitter"), ("rx_text", "receiver")])
+@pytest.mark.parametrize("device", sorted(NO_DEVICE_ERRORS))
+def test_hardware_modes_without_radio_fail_with_one_line(app, role, device, tiny_dir):
+    """No SDR attached: one line naming the device, ending with the driver's
+    own no-device error; no traceback."""
+    messages = ["hello"] if app == "tx_text" else []
+    r = run_app(f"{app}.py", "--device", device, "--model", tiny_dir, *messages, timeout=120)
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    last = r.stderr.strip().splitlines()[-1]
+    prefix = f"{app}: cannot open {device} {role} (default args): "
+    assert last.startswith(prefix), last
+    assert NO_DEVICE_ERRORS[device] in last[len(prefix):], f"not the driver's no-device error: {last}"
