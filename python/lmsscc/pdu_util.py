@@ -59,6 +59,39 @@ def make_pdu(meta: dict, data, kind: str = "u8"):
     return pmt.cons(d, _TO_PMT[kind](data))
 
 
+def finite_setting(name: str, value) -> float:
+    """A block parameter that must be a finite number (constructors and run-time setters)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, not {number}")
+    return number
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a drop or failure reason, the key of stats()' drop_reasons and
+    failure_reasons: numbers vary with the input (sizes, token counts), the kind does not."""
+    return re.sub(r"\d+", "N", reason.split(":")[0])[:80]
+
+
+def block_stats(drops: DropCounter, failures: Counter, pdus_out: int, **inputs) -> dict:
+    """The one stats() vocabulary of the package's blocks:
+
+    pdus_in / samples_in  what the block took in (PDUs on 'pdus', or stream samples)
+    pdus_out              PDUs it published, failure reports included
+    failed                published reports of a failure (crc_ok False, empty payload)
+    failure_reasons       failed by kind of reason
+    dropped               inputs it could not use, dropped without an output
+    drop_reasons          dropped by kind of reason
+    last_drop             the last drop's reason in full ('' if none)
+    """
+    return {**inputs, "pdus_out": pdus_out,
+            "failed": sum(failures.values()), "failure_reasons": dict(failures),
+            "dropped": drops.total, "drop_reasons": dict(drops.reasons), "last_drop": drops.last}
+
+
 class DropCounter:
     """Counts dropped PDUs by reason and logs the first of each reason."""
 
@@ -69,8 +102,7 @@ class DropCounter:
 
     def drop(self, reason: str) -> None:
         self.last = reason
-        # Numbers vary with the input (sizes, token counts): one kind regardless.
-        key = re.sub(r"\d+", "N", reason.split(":")[0])[:80]
+        key = reason_kind(reason)
         if self.reasons[key] == 0:
             self.logger.warn(f"dropping PDU: {reason} (further drops of this kind are only counted)")
         self.reasons[key] += 1
@@ -101,6 +133,7 @@ class PduBlock:
         self.drops = DropCounter(self.logger)
         self.pdus_in = 0
         self.pdus_out = 0
+        self.failures = Counter()  # published failure reports by kind (count_failure)
         self.message_port_register_in(PDU_PORT)
         self.message_port_register_out(PDU_PORT)
         self.set_msg_handler(PDU_PORT, self._on_pdu)
@@ -123,6 +156,9 @@ class PduBlock:
             self.message_port_pub(PDU_PORT, make_pdu(out_meta, out_data, kind))
             self.pdus_out += 1
 
+    def count_failure(self, reason: str) -> None:
+        """Count an output that reports a failure (the block logs it itself)."""
+        self.failures[reason_kind(reason)] += 1
+
     def stats(self) -> dict:
-        return {"pdus_in": self.pdus_in, "pdus_out": self.pdus_out,
-                "dropped": self.drops.total, "drop_reasons": dict(self.drops.reasons)}
+        return block_stats(self.drops, self.failures, self.pdus_out, pdus_in=self.pdus_in)
