@@ -12,7 +12,7 @@ STAMP := $(VENV)/.stamps
 
 APT_PACKAGES := gnuradio-dev gnuradio cmake g++ make pkg-config pybind11-dev \
 	python3-pybind11 libspdlog-dev libgmp-dev python3-numpy python3-zmq castxml \
-	python3-pygccxml python3-venv xz-utils zstd brotli gzip clang-14 libclang-rt-14-dev
+	python3-pygccxml python3-venv xz-utils zstd brotli gzip clang-14 libclang-rt-14-dev libjxl-tools webp
 # GNU Radio Companion's GUI needs GTK introspection (Recommends of the
 # gnuradio package, skipped by --no-install-recommends); the tests open it
 # headless under Xvfb.

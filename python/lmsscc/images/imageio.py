@@ -65,7 +65,10 @@ def read_image(path) -> np.ndarray:
         raise
     except FileNotFoundError:
         raise ImageInputError(f"{path}: no such file") from None
-    except (Image.UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        # Pillow's own size check ran first, on the header (no pixel decoded)
+        raise ImageInputError(f"{path}: image larger than the {MAX_PIXELS:,}-pixel limit ({e})") from None
+    except Image.UnidentifiedImageError as e:
         raise ImageInputError(f"{path}: not an image Pillow can read ({e.__class__.__name__})") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise ImageInputError(f"{path}: unreadable image ({e})") from None

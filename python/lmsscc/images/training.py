@@ -23,7 +23,9 @@ SHAPE_POINTS = 4097
 SHAPE_BITS = 20
 SHAPE_RANGE = 32.0  # the table spans u in [-32, 32]
 BUCKETS = 72
-SET_NAMES = ("grey", "R", "G", "B")
+# Sets in coding order: grey, then the three channels of RGB as coded (G, B, R).
+SET_NAMES = ("grey", "G", "B", "R")
+RGB_CODING_ORDER = (1, 2, 0)  # lib/pixel_model.cc codes G, then B, then R
 
 # (dy, dx) of the same-channel taps, then (dy, dx) of each earlier channel's taps
 _SAME_TAPS = ((0, -1), (-1, 0), (-1, -1), (-1, 1), (0, -2), (-2, 0), (-2, 1), (-2, -1), (-1, -2), (-1, 2))
@@ -35,9 +37,9 @@ def set_of(channels: int, c: int) -> int:
 
 
 def causal_taps(pixels: np.ndarray, c: int):
-    """(taps, target) of channel c at every interior pixel (2 rows/columns
-    from the top and sides, where no padding is involved)."""
-    img = pixels[:, :, None] if pixels.ndim == 2 else pixels
+    """(taps, target) of the c-th coded channel at every interior pixel (2
+    rows/columns from the top and sides, where no padding is involved)."""
+    img = pixels[:, :, None] if pixels.ndim == 2 else pixels[:, :, list(RGB_CODING_ORDER)]
     h, w, _ = img.shape
     if h < 3 or w < 5:
         return np.zeros((0, LIN_TAPS)), np.zeros(0)
