@@ -12,8 +12,11 @@ ecct=WEIGHTS / hybrid=WEIGHTS (a shipped name like ecct_LDPC_N49_K24_rayleigh, o
 
 Each point stops at --min-frame-errors frame errors or --max-frames frames, checked after every
 shard of --shard-frames frames (default --batch, as the loop before sharding did after every batch).
-Shard i of a point draws its frames from its own seed, derived from (--seed, code, channel, Eb/N0,
-i) (python/lmsscc/sweep.py): all decoders of one point see the same random frames, and the counts
+--fading none (AWGN), block (one Rayleigh gain per codeword) or fast (one per symbol), receiver
+with CSI (python/lmsscc/phy/channels.py); records name it as `fading` and as `channel` (awgn or
+rayleigh). Shard i of a point draws its frames from its own seed, derived from (--seed, code,
+channel, Eb/N0, i) (python/lmsscc/sweep.py): all decoders of one point see the same random frames,
+block and fast fading of one point start from the same seed, and the counts
 are the same in-process, with --ray local or on a cluster, with any number of workers. (Since the
 sharding the frames differ from those of older runs of the same --seed, which drew one stream per
 point; fields, tables and plot are unchanged.) --journal FILE resumes a killed sweep; docs/scale.md. Each record has the information-bit BER (`ber`), the
@@ -36,16 +39,17 @@ from tqdm import tqdm
 
 from gnuradio.lmsscc import sweep
 from gnuradio.lmsscc.fec import load_code
-from gnuradio.lmsscc.fec.channel import CHANNELS
 from gnuradio.lmsscc.fec.evaluate import (cached_decoder, decoder_from_spec, fec_shard, record_from_counts,
                                                spec_label)
 from gnuradio.lmsscc.fec.limits import normal_approx_fer
+from gnuradio.lmsscc.phy.channels import FADING, channel_name
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--code", default="LDPC_N49_K24")
-    p.add_argument("--channel", choices=CHANNELS, default="awgn")
+    p.add_argument("--fading", choices=FADING, default="none",
+                   help="none = AWGN; block = one Rayleigh gain per codeword; fast = one per symbol")
     p.add_argument("--ebn0", type=float, nargs="+", default=[2, 3, 4, 5, 6, 7])
     p.add_argument("--decoders", nargs="+", default=["uncoded", "hard", "bp", "ecct"])
     p.add_argument("--max-frames", type=int, default=100_000)
@@ -80,15 +84,15 @@ def sweep_points(args, code):
     point shares the seed key: shard i sees the same frames whatever the decoder."""
     shard_frames = args.shard_frames or args.batch
     n_shards = -(-args.max_frames // shard_frames)
-    return [sweep.Point({"code": args.code, "channel": args.channel, "ebn0_db": float(eb), "decoder": spec,
+    return [sweep.Point({"code": args.code, "fading": args.fading, "ebn0_db": float(eb), "decoder": spec,
                          "shard_frames": shard_frames, "max_frames": args.max_frames, "batch": args.batch},
-                        n_shards, seed_key=f"{code.name}|{args.channel}|{float(eb)!r}")
+                        n_shards, seed_key=f"{code.name}|{channel_name(args.fading)}|{float(eb)!r}")
             for eb in args.ebn0 for spec in args.decoders]
 
 
 def point_to_record(code, point, counted, label):
     counts = sweep.sum_results(counted)
-    rec = record_from_counts(code, point.params["channel"], point.params["ebn0_db"], counts,
+    rec = record_from_counts(code, point.params["fading"], point.params["ebn0_db"], counts,
                              uncoded=label == "uncoded")
     rec["decoder"] = label
     rec["fer_limit_normal_approx"] = normal_approx_fer(code.n, code.k, point.params["ebn0_db"])
@@ -199,7 +203,7 @@ def markdown_fer_table(records, code):
 def measure_speed(decs, code, args):
     """Decoding throughput alone: the same FRAMES frames decoded in one call, 3 times."""
     from gnuradio.lmsscc.fec import simulate_llrs
-    _, _, llr = simulate_llrs(code, args.ebn0[0], args.speed, args.channel,
+    _, _, llr = simulate_llrs(code, args.ebn0[0], args.speed, args.fading,
                               rng=np.random.default_rng(args.seed))
     print(f"load average before: {os.getloadavg()}")
     for label, dec in decs:
@@ -249,7 +253,8 @@ def main(argv=None):
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
     if args.plot:
-        plot(records, args.plot, f"{code.name}, {args.channel}, BPSK", code)
+        fading = "" if args.fading == "none" else f" ({args.fading} fading)"
+        plot(records, args.plot, f"{code.name}, {channel_name(args.fading)}{fading}, BPSK", code)
     if args.table:
         print(markdown_table(records))
         print()

@@ -45,12 +45,13 @@ fi
 mkdir -p "$OUT"
 
 # Without the installed module (a bare GPU machine has torch but not GNU Radio), import the pure
-# Python channel package straight from the source tree through a small shim package.
+# Python channel-coding package (with the channel model and the training helpers it imports)
+# straight from the source tree through a small shim package.
 if ! "$PYTHON" -c "import gnuradio.lmsscc.fec.ecct" 2>/dev/null; then
     SHIM=$(mktemp -d)
     mkdir -p "$SHIM/gnuradio/lmsscc"
     echo '"""source-tree shim: channel coding only"""' > "$SHIM/gnuradio/lmsscc/__init__.py"
-    ln -s "$ROOT/python/lmsscc/channel" "$SHIM/gnuradio/lmsscc/channel"
+    for part in fec phy ddp.py; do ln -s "$ROOT/python/lmsscc/$part" "$SHIM/gnuradio/lmsscc/$part"; done
     ln -s "$ROOT/python/lmsscc/weights" "$SHIM/gnuradio/lmsscc/weights"
     export PYTHONPATH="$SHIM${PYTHONPATH:+:$PYTHONPATH}"
     "$PYTHON" -c "import gnuradio.lmsscc.fec.ecct, safetensors, tqdm" || {
@@ -59,7 +60,7 @@ fi
 
 STEM="$OUT/ecct_${CODE}_awgn_gpu"
 set -x
-timeout --signal=INT "$LIMIT_S" "$PYTHON" train/train_ecct.py --code "$CODE" --channel awgn \
+timeout --signal=INT "$LIMIT_S" "$PYTHON" train/train_ecct.py --code "$CODE" --fading none \
     --variant paper --layers "$LAYERS" --d-model "$D_MODEL" --heads "$HEADS" --bf16 \
     --batch "$BATCH" --lr "$LR" --minutes "$MINUTES" --device "$DEVICE" --threads "$THREADS" \
     --ckpt "$STEM.ckpt.safetensors" --ckpt-minutes 1 --resume \

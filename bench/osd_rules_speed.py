@@ -31,7 +31,7 @@ def main():
     code = load_code("LDPC_N49_K24")
     print("load average before:", os.getloadavg())
     for ebn0 in (3, 4):
-        _, _, llr = simulate_llrs(code, ebn0, FRAMES, "awgn", rng=np.random.default_rng(0))
+        _, _, llr = simulate_llrs(code, ebn0, FRAMES, "none", rng=np.random.default_rng(0))
         for order in (1, 2, 3):
             for prune, early_stop in RULES:
                 dec, rates = measure(code, llr, order, prune, early_stop)

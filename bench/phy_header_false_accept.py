@@ -17,18 +17,18 @@ import time
 import numpy as np
 
 from gnuradio.lmsscc.fec import load_code, make_decoder
-from gnuradio.lmsscc.phy import frame as fr
+from gnuradio.lmsscc.phy import channels, frame
 
 
 def v1_header_bits(mod: int, count: int) -> np.ndarray:
     fields = [(mod >> (3 - i)) & 1 for i in range(4)] + [(count >> (11 - i)) & 1 for i in range(12)]
-    return np.array(fields + [(fr.crc8(fields) >> (7 - i)) & 1 for i in range(8)], dtype=np.uint8)
+    return np.array(fields + [(frame.crc8(fields) >> (7 - i)) & 1 for i in range(8)], dtype=np.uint8)
 
 
 def decode_info(code, bp, info, noise_var, rng):
     words = code.encode(info.reshape(-1, code.k))
-    y = (2.0 * words - 1.0) + rng.normal(0, np.sqrt(noise_var / 2), words.shape)
-    llr = 4.0 * y / noise_var  # real part of complex AWGN of variance noise_var; positive means 1
+    y = (2.0 * words - 1.0) + channels.in_phase_noise(words.shape, noise_var, rng)
+    llr = 4.0 * y / noise_var  # the in-phase part of CN(0, noise_var) has variance noise_var / 2
     return code.extract_info(np.asarray(bp.decode(llr), dtype=np.uint8)).reshape(len(info), -1)
 
 
@@ -55,7 +55,7 @@ def main():
     code = load_code(args.code)
     bp = make_decoder("bp", code)
     rng = np.random.default_rng(args.seed)
-    n_cw = -(-fr.PHY_HEADER_BITS // code.k)
+    n_cw = -(-frame.PHY_HEADER_BITS // code.k)
     noise_var = 10 ** (-args.esn0 / 10)
     counts = {"headers": 0, "decoded_wrong": 0, "v2_false_accepts": 0,
               "v1_decoded_wrong": 0, "v1_false_accepts": 0}
@@ -63,15 +63,15 @@ def main():
     while counts["headers"] < args.headers:
         b = min(args.batch, args.headers - counts["headers"])
         mods = rng.integers(0, 3, b)
-        lengths = rng.integers(1, fr.MAX_CODEWORDS + 1, b)
-        names = {v: k for k, v in fr.MODULATION_IDS.items()}
+        lengths = rng.integers(1, frame.MAX_CODEWORDS + 1, b)
+        names = {v: k for k, v in frame.MODULATION_IDS.items()}
         info = np.zeros((b, n_cw * code.k), dtype=np.uint8)
         for i in range(b):
-            info[i, :fr.PHY_HEADER_BITS] = fr.phy_header_bits(names[int(mods[i])], int(lengths[i]))
+            info[i, :frame.PHY_HEADER_BITS] = frame.phy_header_bits(names[int(mods[i])], int(lengths[i]))
         decoded = decode_info(code, bp, info, noise_var, rng)
-        wrong = np.any(decoded[:, :fr.PHY_HEADER_BITS] != info[:, :fr.PHY_HEADER_BITS], axis=1)
-        verdict, _, count = fr.check_phy_headers(decoded)
-        accepted = (verdict == fr.HEADER_OK) & (count >= 1)
+        wrong = np.any(decoded[:, :frame.PHY_HEADER_BITS] != info[:, :frame.PHY_HEADER_BITS], axis=1)
+        verdict, _, count = frame.check_phy_headers(decoded)
+        accepted = (verdict == frame.HEADER_OK) & (count >= 1)
         counts["headers"] += b
         counts["decoded_wrong"] += int(wrong.sum())
         counts["v2_false_accepts"] += int((accepted & wrong).sum())

@@ -253,7 +253,7 @@ def test_local_batches_add_up_to_the_global_batch():
 @needs_ray
 def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path, shared_ray, capsys):
     from gnuradio.lmsscc.fec.decoders import ECCTDecoder
-    from gnuradio.lmsscc.fec.weights import load_model
+    from gnuradio.lmsscc.fec.weights import load_ecct
 
     stem = tmp_path / "ddp"
     train = runpy.run_path(str(REPO / "train" / "train_ecct.py"))["main"]
@@ -264,7 +264,7 @@ def test_train_ecct_on_two_workers_trains_with_the_global_batch(tmp_path, shared
     card = json.loads(stem.with_suffix(".json").read_text())
     assert card["data_parallel_workers"] == 2
     assert card["training"]["steps"] == 12 and card["training"]["samples_seen"] == 12 * 32
-    trained, _, code = load_model(str(stem.with_suffix(".safetensors")))
+    trained, _, code = load_ecct(str(stem.with_suffix(".safetensors")))
     import torch
     from gnuradio.lmsscc.fec.ecct import ECCT
     torch.manual_seed(0)                                   # the workers' initial weights (--seed 0)
@@ -285,7 +285,7 @@ def test_train_jscc_on_two_workers_writes_a_card_of_the_run(tmp_path, shared_ray
         ["--out", str(stem), "--checkpoint", str(tmp_path / "ckpt"), "--minutes", "0.05", "--d-model", "32",
          "--layers", "1", "--ff", "64", "--words", "300", "--batch", "16", "--eval-sentences", "8",
          "--workers", "2"])
-    model, vocab, card = io.load_model(stem)
+    model, vocab, card = io.load_jscc(stem)
     assert card["training"]["hyper_parameters"]["workers"] == 2
     assert card["training"]["steps"] > 0 and card["training"]["samples_seen"] >= card["training"]["steps"]
     assert model.cfg.d_model == 32 and len(vocab) == model.cfg.vocab_size

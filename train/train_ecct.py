@@ -2,7 +2,7 @@
 """Train an ECCT decoder (Choukroun & Wolf 2022) for a benchmark code, on the all-zero codeword.
 
 Example (the shipped LDPC(49,24) AWGN model):
-  nice -n 10 .venv/bin/python train/train_ecct.py --code LDPC_N49_K24 --channel awgn \
+  nice -n 10 .venv/bin/python train/train_ecct.py --code LDPC_N49_K24 --fading none \
       --layers 2 --d-model 32 --heads 2 --minutes 60 --threads 1 \
       --out python/lmsscc/weights/ecct_LDPC_N49_K24_awgn
 
@@ -35,14 +35,16 @@ from gnuradio.lmsscc.fec import decoders, evaluate
 from gnuradio.lmsscc.fec.codes import load_code
 from gnuradio.lmsscc.fec.ecct import (VARIANTS, ECCT, ECCTConfig, count_parameters, decide,
                                           llr_to_reliability)
-from gnuradio.lmsscc.fec.weights import load_model, save_model
+from gnuradio.lmsscc.fec.weights import load_ecct, save_ecct
+from gnuradio.lmsscc.phy import channels
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--code", required=True, help="code name (e.g. LDPC_N49_K24) or H file path")
-    p.add_argument("--channel", choices=("awgn", "rayleigh"), default="awgn",
-                   help="rayleigh = fast (per-symbol) Rayleigh fading, receiver knows the gains")
+    p.add_argument("--fading", choices=channels.FADING, default="none",
+                   help="none = AWGN; fast = per-symbol Rayleigh fading (the shipped *_rayleigh weights), "
+                        "block = one gain per codeword; the receiver knows the gains")
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--d-model", type=int, default=32)
     p.add_argument("--heads", type=int, default=None, help="default 8 (paper) / 2 (legacy)")
@@ -59,8 +61,8 @@ def parse_args(argv=None):
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="what --minutes measures: wall-clock time or this process's CPU time "
                         "(cpu: fair A/B runs on a shared machine)")
-    p.add_argument("--ebn0-min", type=float, default=None, help="dB; default 2 (awgn) / 4 (rayleigh)")
-    p.add_argument("--ebn0-max", type=float, default=None, help="dB; default 7 (awgn) / 12 (rayleigh)")
+    p.add_argument("--ebn0-min", type=float, default=None, help="dB; default 2 (AWGN) / 4 (fading)")
+    p.add_argument("--ebn0-max", type=float, default=None, help="dB; default 7 (AWGN) / 12 (fading)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     p.add_argument("--min-lr", type=float, default=1e-5)
@@ -89,7 +91,7 @@ def parse_args(argv=None):
     p.add_argument("--export-only", action="store_true",
                    help="no training: write STEM.safetensors/.json from the checkpoint (e.g. mid-run)")
     p.add_argument("--eval-ebn0", type=float, nargs="*", default=None,
-                   help="Eb/N0 points for the card's final metrics (default 4 5 6 awgn / 6 8 10 rayleigh)")
+                   help="Eb/N0 points for the card's final metrics (default 4 5 6 AWGN / 6 8 10 fading)")
     p.add_argument("--eval-frames", type=int, default=20_000)
     p.add_argument("--eval-decoders", nargs="+", choices=("ecct", "bp50", "hybrid_bp50_then_ecct"),
                    default=["ecct", "bp50", "hybrid_bp50_then_ecct"],
@@ -99,26 +101,22 @@ def parse_args(argv=None):
 
 
 def default_ranges(args):
-    awgn = args.channel == "awgn"
+    awgn = args.fading == "none"
     lo = args.ebn0_min if args.ebn0_min is not None else (2.0 if awgn else 4.0)
     hi = args.ebn0_max if args.ebn0_max is not None else (7.0 if awgn else 12.0)
     ev = args.eval_ebn0 if args.eval_ebn0 is not None else ([4.0, 5.0, 6.0] if awgn else [6.0, 8.0, 10.0])
     return lo, hi, ev
 
 
-def sample_batch(batch, n, rate, lo_db, hi_db, channel, gen, device):
-    """All-zero codeword (bit 0 -> symbol -1), per-sample Eb/N0 ~ U[lo, hi] dB. Returns model input
-    (package LLRs turned into reliabilities) and the flip targets."""
+def sample_batch(batch, n, rate, lo_db, hi_db, fading, gen, device):
+    """All-zero codeword (bit 0 -> symbol -1), per-sample Eb/N0 ~ U[lo, hi] dB, the package's
+    channel (phy/channels.py, torch twin; a coherent receiver sees the gain's amplitude). Returns
+    model input (package LLRs turned into reliabilities) and the flip targets."""
     ebn0_db = lo_db + (hi_db - lo_db) * torch.rand(batch, 1, generator=gen, device=device)
     sigma = torch.sqrt(1.0 / (2.0 * rate * 10.0 ** (ebn0_db / 10.0)))
-    if channel == "rayleigh":
-        # Rayleigh amplitude with E[h^2] = 1: h^2 ~ Exp(1).
-        u = torch.rand(batch, n, generator=gen, device=device).clamp_min(1e-12)
-        h = torch.sqrt(-torch.log(u))
-    else:
-        h = torch.ones(batch, n, device=device)
-    y = -h + sigma * torch.randn(batch, n, generator=gen, device=device)
-    llr = 2.0 * h * y / sigma ** 2
+    gain = channels.torch_fading_gains((batch, n), fading, gen, device).abs()
+    y = -gain + channels.torch_in_phase_noise((batch, n), 2.0 * sigma ** 2, gen, device)
+    llr = 2.0 * gain * y / sigma ** 2
     reliab = llr_to_reliability(llr)
     return reliab, (reliab < 0).float()    # all-zero word: a bit is flipped iff its reliability < 0
 
@@ -205,7 +203,7 @@ def train(args):
     lo, hi, eval_points = default_ranges(args)
     init_card = None
     if args.init_from:
-        model, init_card, init_code = load_model(args.init_from)
+        model, init_card, init_code = load_ecct(args.init_from)
         if init_code.sha256 != code.sha256:
             raise SystemExit(f"--init-from {args.init_from}: trained for {init_code.name}, not {code.name}")
         cfg = model.cfg
@@ -257,7 +255,7 @@ def train(args):
         warm = min(1.0, (state["step"] + 1) / max(1, args.warmup_steps))
         for g in opt.param_groups:
             g["lr"] = warm * lr_at(progress(), args)
-        reliab, target = sample_batch(args.batch, code.n, code.rate, lo, hi, args.channel, gen, device)
+        reliab, target = sample_batch(args.batch, code.n, code.rate, lo, hi, args.fading, gen, device)
         loss = train_step(model, opt, reliab, target, clip_norm, autocast)
         loss_ema = loss if loss_ema is None else 0.99 * loss_ema + 0.01 * loss
         dt_s = clock() - t0
@@ -296,7 +294,7 @@ def final_metrics(args, code, model, eval_points):
         for name, d in (("ecct", dec), ("bp50", bp), ("hybrid_bp50_then_ecct", hybrid)):
             if name not in args.eval_decoders:
                 continue
-            r = evaluate.measure_point(d, code, eb, args.channel, max_frames=args.eval_frames,
+            r = evaluate.measure_point(d, code, eb, args.fading, max_frames=args.eval_frames,
                                        min_frame_errors=10 ** 9, seed=12345)
             out.append({"decoder": name, "ebn0_db": eb, "frames": r["frames"],
                         "bit_errors": r["bit_errors"], "neg_ln_ber": r["neg_ln_ber"]})
@@ -310,15 +308,15 @@ def random_codeword_llrs(code, generator_t, batch, ebn0_db, gen, device):
     info = torch.randint(0, 2, (batch, code.k), generator=gen, device=device, dtype=torch.float32)
     codeword = torch.remainder(info @ generator_t, 2.0)
     sigma = math.sqrt(1.0 / (2.0 * code.rate * 10.0 ** (ebn0_db / 10.0)))
-    y = (2.0 * codeword - 1.0) + sigma * torch.randn(batch, code.n, generator=gen, device=device)
+    y = (2.0 * codeword - 1.0) + channels.torch_in_phase_noise((batch, code.n), 2.0 * sigma ** 2, gen, device)
     return info.bool(), 2.0 * y / sigma ** 2
 
 
 def device_metrics(args, code, model, eval_points):
     """ECCT -ln(BER) on >= --eval-frames random codewords per point, everything on --device (the
     counts come back to the host once per chunk); BP-50 on the host on --eval-bp-frames frames."""
-    if args.channel != "awgn":
-        raise SystemExit("--eval-on-device supports --channel awgn only")
+    if args.fading != "none":
+        raise SystemExit("--eval-on-device supports --fading none (AWGN) only")
     device = args.device
     model.eval()
     generator_t = torch.as_tensor(code.G, dtype=torch.float32, device=device)
@@ -345,7 +343,7 @@ def device_metrics(args, code, model, eval_points):
                 frames += batch
         seconds = time.time() - t0
         out.append(point_record("ecct", eb, frames, frame_errors, bit_errors, code.k, seconds))
-        r = evaluate.measure_point(bp, code, eb, args.channel, max_frames=args.eval_bp_frames,
+        r = evaluate.measure_point(bp, code, eb, args.fading, max_frames=args.eval_bp_frames,
                                    min_frame_errors=10 ** 9, seed=12345)
         out.append({"decoder": "bp50", "ebn0_db": eb, "frames": r["frames"], "bit_errors": r["bit_errors"],
                     "frame_errors": r.get("frame_errors"), "neg_ln_ber": r["neg_ln_ber"]})
@@ -387,7 +385,7 @@ def ddp_worker_loop(config):
             break
         for g in opt.param_groups:
             g["lr"] = min(1.0, (state["step"] + 1) / max(1, args.warmup_steps)) * lr_at(progress, args)
-        reliab, target = sample_batch(batch, code.n, code.rate, lo, hi, args.channel, gen, "cpu")
+        reliab, target = sample_batch(batch, code.n, code.rate, lo, hi, args.fading, gen, "cpu")
         loss = train_step(model, opt, reliab, target, clip_norm, autocast)
         loss_ema = loss if loss_ema is None else 0.99 * loss_ema + 0.01 * loss
         state["step"] += 1
@@ -423,7 +421,8 @@ def main(argv=None):
         "model": "ECCT (pure transformer decoder; Choukroun & Wolf, NeurIPS 2022, implemented from the paper)",
         "code": code.name, "code_n": code.n, "code_k": code.k, "code_sha256": code.sha256,
         "config": cfg.to_dict(), "parameters": count_parameters(model),
-        "channel": args.channel, "channel_note": "BPSK; rayleigh = per-symbol Rayleigh amplitude, E[h^2]=1, CSI-aware LLRs",
+        "channel": channels.channel_name(args.fading), "fading": args.fading,
+        "channel_note": "BPSK over python/lmsscc/phy/channels.py; Rayleigh gains E|h|^2=1, CSI-aware LLRs",
         "input": "package LLRs (positive -> bit 1), negated and divided by the frame's mean |LLR|",
         "output": "per-bit flip logits; decoded bit = hard decision XOR (logit > 0)",
         "hybrid_note": ("the same weights also serve the HYBRID decoder HybridBPECCT: BP-50 first; only on frames "
@@ -450,12 +449,12 @@ def main(argv=None):
         "torch": torch.__version__, "host": platform.machine(),
         "device_name": torch.cuda.get_device_name(0) if str(args.device).startswith("cuda") else platform.processor(),
     }
-    st, js = save_model(model.cpu(), args.out, card)
+    st, js = save_ecct(model.cpu(), args.out, card)
     print(f"wrote {st} and {js}")
     if args.record:
         record = {"command": "train/train_ecct.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                   "weights": str(st), "card": str(js), **{k: card[k] for k in
-                  ("code", "code_n", "code_k", "config", "parameters", "channel", "training",
+                  ("code", "code_n", "code_k", "config", "parameters", "channel", "fading", "training",
                    "final_metrics", "created_utc", "torch", "device_name")}}
         Path(args.record).parent.mkdir(parents=True, exist_ok=True)
         Path(args.record).write_text(json.dumps(record, indent=2) + "\n")

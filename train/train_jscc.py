@@ -4,8 +4,9 @@
     nice -n 10 .venv/bin/python train/train_jscc.py --minutes 25 \
         --out python/lmsscc/weights/jscc_text
 
-Mixed-SNR, mixed-channel training (AWGN and Rayleigh block fading, per-symbol SNR uniform in
-[--snr-min, --snr-max] dB per sentence). Checkpoints (safetensors + JSON, no pickle) every
+Mixed-SNR, mixed-channel training (steps cycle through --fading: by default AWGN and Rayleigh
+block fading, python/lmsscc/phy/channels.py; per-symbol SNR uniform in [--snr-min, --snr-max] dB
+per sentence). Checkpoints (safetensors + JSON, no pickle) every
 --checkpoint-minutes to .cache/jscc_ckpt/ (or --checkpoint); --resume continues from them.
 The final card records the hyper-parameters, samples seen, wall time and test metrics.
 """
@@ -25,17 +26,32 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
-try:  # the installed module, else the source tree (training needs no `make install`)
-    from gnuradio.lmsscc import ddp
-    from gnuradio.lmsscc.jscc import data, evaluate, io
-    from gnuradio.lmsscc.jscc.model import JSCCConfig, TextJSCC
-    from gnuradio.lmsscc.jscc.vocab import Vocab
+
+
+def _source_tree_package():
+    """Make the source tree importable as gnuradio.lmsscc without its C++ kernels (training needs
+    no `make install`); its subpackages import each other relatively, as installed."""
+    import types
+
+    if "gnuradio" not in sys.modules:
+        try:
+            import gnuradio  # noqa: F401
+        except ImportError:
+            sys.modules["gnuradio"] = types.ModuleType("gnuradio")
+    package = types.ModuleType("gnuradio.lmsscc")
+    package.__path__ = [str(REPO / "python" / "lmsscc")]
+    sys.modules["gnuradio.lmsscc"] = package
+
+
+try:  # the installed module, else the source tree
+    import gnuradio.lmsscc.jscc  # noqa: F401
 except ImportError:
-    sys.path.insert(0, str(REPO / "python" / "lmsscc"))
-    import ddp
-    from jscc import data, evaluate, io
-    from jscc.model import JSCCConfig, TextJSCC
-    from jscc.vocab import Vocab
+    _source_tree_package()
+from gnuradio.lmsscc import ddp  # noqa: E402
+from gnuradio.lmsscc.jscc import data, evaluate, io  # noqa: E402
+from gnuradio.lmsscc.jscc.model import JSCCConfig, TextJSCC  # noqa: E402
+from gnuradio.lmsscc.jscc.vocab import Vocab  # noqa: E402
+from gnuradio.lmsscc.phy.channels import FADING  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -55,6 +71,8 @@ def parse_args(argv=None):
     p.add_argument("--max-len", type=int, default=64)
     p.add_argument("--snr-min", type=float, default=-2.0)
     p.add_argument("--snr-max", type=float, default=20.0)
+    p.add_argument("--fading", nargs="+", choices=FADING, default=["none", "block"],
+                   help="fading modes the training steps cycle through (and the card's metrics cover)")
     p.add_argument("--checkpoint-minutes", type=float, default=3.0)
     p.add_argument("--checkpoint", help="checkpoint path stem (default: .cache/jscc_ckpt/<name of --out>);"
                    " kept out of the weights folder, which is installed and shipped")
@@ -132,10 +150,10 @@ def lr_at(args, step, frac_time):
     return args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac_time))))
 
 
-def train_step(model, opt, ids, snr, kind):
+def train_step(model, opt, ids, snr, fading):
     """One AdamW step on a batch of token ids; returns the loss (a float)."""
     model.train()
-    loss = loss_fn(model(ids, snr, kind), ids)
+    loss = loss_fn(model(ids, snr, fading), ids)
     opt.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -160,8 +178,8 @@ def train_in_process(args, model, opt, seqs, rng, state, ckpt):
                 g["lr"] = lr_at(args, state["step"], elapsed / budget)
             ids = ids.to(args.device)
             snr = torch.empty(ids.shape[0]).uniform_(args.snr_min, args.snr_max)
-            kind = "awgn" if state["step"] % 2 == 0 else "rayleigh"
-            loss = train_step(model, opt, ids, snr.to(args.device), kind)
+            fading = args.fading[state["step"] % len(args.fading)]
+            loss = train_step(model, opt, ids, snr.to(args.device), fading)
             state["step"] += 1
             state["samples"] += ids.shape[0]
             state["seconds"] = time.time() - t0
@@ -202,7 +220,7 @@ def ddp_worker_loop(config):
             if mine.shape[0] == 0:              # a last batch smaller than the worker count
                 mine = ids[:1]
             snr = torch.empty(mine.shape[0]).uniform_(args.snr_min, args.snr_max)
-            train_step(model, opt, mine, snr, "awgn" if state["step"] % 2 == 0 else "rayleigh")
+            train_step(model, opt, mine, snr, args.fading[state["step"] % len(args.fading)])
             state["step"] += 1
             state["samples"] += ids.shape[0]
 
@@ -253,7 +271,7 @@ def main(argv=None):
         train_in_process(args, model, opt, seqs, rng, state, ckpt)
     model.eval()
     metrics = evaluate.evaluate(model, vocab, test[:args.eval_sentences], snrs=(0, 5, 10, 20),
-                                channels=("awgn", "rayleigh"))
+                                fadings=args.fading)
     card = {"model": "DeepSC-style text JSCC (non-autoregressive transformer decoder)",
             "channel_uses_per_sentence": cfg.channel_uses, "training": {
                 "corpora": "gensim enwiki excerpt + Lee news (train split, 90% by sentence hash)",
@@ -262,7 +280,7 @@ def main(argv=None):
             "test_metrics": metrics,
             "test_set": f"first {min(args.eval_sentences, len(test))} held-out sentences "
                         "(news + wiki test split)"}
-    io.save_model(model, vocab, card, stem)
+    io.save_jscc(model, vocab, card, stem)
     print(json.dumps(metrics, indent=1))
 
 

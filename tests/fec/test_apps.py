@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from testutil import script_path
-FIELDS = {"code", "channel", "decoder", "ebn0_db", "frames", "frame_errors", "bit_errors", "ber", "bler",
+FIELDS = {"code", "channel", "fading", "decoder", "ebn0_db", "frames", "frame_errors", "bit_errors", "ber", "bler",
           "neg_ln_ber", "codewords_per_s", "fer", "ber_coded", "coded_bit_errors", "neg_ln_ber_coded",
           "fer_limit_normal_approx"}
 
@@ -51,6 +51,21 @@ def test_bench_records_have_the_documented_fields(tmp_path):
         assert 0 < r["fer_limit_normal_approx"] < r["fer"]        # nobody beats the (49,24) limit
     assert recs[2]["ber"] < recs[1]["ber"]                           # BP beats hard decisions
     assert (tmp_path / "p.png").stat().st_size > 1000
+    assert {(r["channel"], r["fading"]) for r in recs} == {("awgn", "none")}
+
+
+def test_bench_fading_modes_are_recorded_and_cost_what_fading_costs(tmp_path):
+    bench = load_app("bench_fec")
+    fer = {}
+    for fading in ("none", "block", "fast"):
+        recs = bench.main(["--code", "LDPC_N49_K24", "--ebn0", "4", "--decoders", "bp", "--fading", fading,
+                           "--max-frames", "2000", "--min-frame-errors", "2000"])
+        label = "awgn" if fading == "none" else "rayleigh"
+        assert [(r["channel"], r["fading"]) for r in recs] == [(label, fading)]
+        fer[fading] = recs[0]["fer"]
+    # At 4 dB: AWGN ~1e-2; per-symbol fading (diversity inside the codeword) in between; one gain
+    # per codeword (no diversity) worst.
+    assert fer["none"] < fer["fast"] < fer["block"]
 
 
 def test_bench_polar_with_scl_and_tables(tmp_path, capsys):

@@ -10,6 +10,8 @@ from gnuradio.lmsscc.fec.decoders import ECCTDecoder, HybridBPECCT
 from gnuradio.lmsscc.fec.ecct import ECCT, ECCTConfig, attention_mask, flip_targets, llr_to_reliability
 from gnuradio.lmsscc.fec.weights import WEIGHTS_DIR, shipped_weights
 
+from testutil import script_path
+
 
 def tiny(code):
     torch.manual_seed(0)
@@ -215,7 +217,6 @@ def test_paper_variant_keeps_codeword_symmetry_and_trains():
 
 def _load_train_app():
     import importlib.util
-    from pathlib import Path
     path = script_path("train_ecct")
     spec = importlib.util.spec_from_file_location("train_ecct", path)
     mod = importlib.util.module_from_spec(spec)
@@ -239,7 +240,7 @@ def test_gradient_clipping_reaches_the_optimizer(clip):
 
     opt.step = recording_step
     gen = torch.Generator().manual_seed(0)
-    reliab, target = train.sample_batch(64, code.n, code.rate, 2.0, 7.0, "awgn", gen, "cpu")
+    reliab, target = train.sample_batch(64, code.n, code.rate, 2.0, 7.0, "none", gen, "cpu")
     train.train_step(model, opt, reliab, target, clip, torch.autocast("cpu", enabled=False),
                      loss_scale=1e6)
     if clip > 0:

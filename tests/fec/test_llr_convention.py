@@ -1,5 +1,6 @@
 """Pin the package's LLR sign convention to gr-digital's BPSK constellation and soft decoder."""
 import numpy as np
+import pytest
 from gnuradio import blocks, digital, gr
 
 from gnuradio.lmsscc.fec import bpsk, ebn0_to_sigma, hard_decision, load_code, simulate_llrs, transmit
@@ -51,7 +52,7 @@ def test_llr_sign_matches_constellation_soft_decoder():
 def test_transmit_llr_sign_and_scale():
     rng = np.random.default_rng(1)
     cw = rng.integers(0, 2, (2000, 49)).astype(np.uint8)
-    llr = transmit(cw, 1e-3, "awgn", rng)                       # nearly noiseless
+    llr = transmit(cw, 1e-3, "none", rng)                       # nearly noiseless
     np.testing.assert_array_equal(hard_decision(llr), cw)
     np.testing.assert_allclose(np.abs(llr), 2.0 / 1e-6, rtol=0.01)
 
@@ -68,13 +69,33 @@ def test_ebn0_convention_per_information_bit():
     assert abs(ber - expected) < 0.1 * expected
 
 
-def test_rayleigh_unit_power_and_csi_llr():
+def test_transmit_llr_is_the_csi_formula_on_the_channels_draws():
+    """transmit's LLRs are 2 |h| y / sigma^2 with y = |h| x + in-phase noise of variance sigma^2,
+    on exactly the draws of phy/channels.py (same seed, same order: gains, then noise)."""
+    from gnuradio.lmsscc.phy import channels
+    cw = np.random.default_rng(4).integers(0, 2, (300, 49)).astype(np.uint8)
+    sigma = 0.6
+    for fading in channels.FADING:
+        rng = np.random.default_rng(5)
+        gain = np.abs(channels.fading_gains(cw.shape, fading, rng))
+        y = gain * bpsk(cw) + channels.in_phase_noise(cw.shape, 2 * sigma ** 2, rng)
+        np.testing.assert_allclose(transmit(cw, sigma, fading, np.random.default_rng(5)),
+                                   2.0 * gain * y / sigma ** 2, rtol=1e-12)
+
+
+def test_rayleigh_csi_llr_sign_and_unit_power():
     rng = np.random.default_rng(3)
     cw = np.zeros((4000, 49), np.uint8)
-    from gnuradio.lmsscc.fec.channel import fading_gains
-    h = fading_gains(cw.shape, "rayleigh", rng)
-    assert abs(np.mean(h ** 2) - 1.0) < 0.02
-    hb = fading_gains(cw.shape, "rayleigh_block", rng)
-    assert np.all(hb == hb[:, :1])                               # one gain per codeword
-    llr = transmit(cw, 0.5, "rayleigh", rng)
-    assert np.mean(llr < 0) > 0.8                                # all-zero word: mostly negative
+    for fading in ("fast", "block"):
+        llr = transmit(cw, 0.5, fading, rng)
+        assert np.mean(llr < 0) > 0.8                            # all-zero word: mostly negative
+    # Unit-power gains keep Eb/N0 the average SNR: with fast fading, E[L] = -2 E|h|^2 / sigma^2.
+    llr = transmit(cw, 0.5, "fast", rng)
+    assert abs(np.mean(llr) / (-2.0 / 0.25) - 1.0) < 0.02
+
+
+def test_fading_names_of_the_old_vocabulary_are_refused():
+    cw = np.zeros((2, 49), np.uint8)
+    for old in ("awgn", "rayleigh", "rayleigh_block"):
+        with pytest.raises(ValueError, match="fading must be one of"):
+            transmit(cw, 0.5, old, np.random.default_rng(0))

@@ -27,9 +27,9 @@ def test_train_checkpoint_resume_and_load(tmp_path):
     assert "resumed at step" in r.stderr
     second = json.loads((tmp_path / "ckpt.ckpt.json").read_text())
     assert second["samples"] > first["samples"]
-    model, vocab, card = io.load_model(stem)
+    model, vocab, card = io.load_jscc(stem)
     assert card["training"]["samples_seen"] == second["samples"]
-    assert {m["channel"] for m in card["test_metrics"]} == {"awgn", "rayleigh"}
+    assert {(m["channel"], m["fading"]) for m in card["test_metrics"]} == {("awgn", "none"), ("rayleigh", "block")}
     assert model.cfg.d_model == 32 and len(vocab) == model.cfg.vocab_size
 
 
@@ -49,7 +49,7 @@ def test_bench_link_quick_writes_every_scheme(tmp_path):
     assert {r["scheme"] for r in records} == {"lm-sscc-auto", "lm-sscc-bp", "classic-sscc-auto", "jscc"}
     # "auto" is recorded as the decoder it stands for on LDPC(49,24)
     assert {r["decoder"] for r in records if r["scheme"].endswith("-auto")} == {"osd2"}
-    assert {r["channel"] for r in records} == {"awgn", "rayleigh"}
+    assert {(r["channel"], r["fading"]) for r in records} == {("awgn", "none"), ("rayleigh", "block")}
     assert len(records) == 4 * 2 * 2
     jscc = [r for r in records if r["scheme"] == "jscc"]
     assert all(r["channel_uses"] == 256 for r in jscc)

@@ -54,10 +54,10 @@ def test_classic_compressor_round_trips_and_picks_the_smaller():
 
 def test_digital_link_delivers_at_high_snr_and_loses_at_very_low_snr():
     rng = np.random.default_rng(0)
-    link = DigitalLink("bp", "awgn")
+    link = DigitalLink("bp", "none")
     msg = classic_compress("a new blaze near goulburn, south-west of sydney, has forced the closure.")
     burst = link.burst(msg)
     assert burst.channel_uses % 49 == 0 and burst.n_header == 98  # PHY header v2: 2 codewords of k = 24
-    assert link.receive_many([burst] * 10, 8.0, "awgn", rng) == [msg] * 10
-    lost = link.receive_many([burst] * 10, -6.0, "awgn", rng)
+    assert link.receive_many([burst] * 10, 8.0, "none", rng) == [msg] * 10
+    lost = link.receive_many([burst] * 10, -6.0, "none", rng)
     assert all(r is None for r in lost)  # CRC catches every corrupted frame

@@ -4,7 +4,7 @@ Works for sparse LDPC matrices and for dense BCH/Polar parity-check matrices ali
 "BP-50" baseline of the neural-decoding literature: flooding schedule, 50 iterations, early stop
 per frame once the hard decision satisfies EVERY row of H).
 
-Input/output LLRs follow the package convention (channel.py): L = ln P(1)/P(0), positive -> bit 1.
+Input/output LLRs follow the package convention (llr.py): L = ln P(1)/P(0), positive -> bit 1.
 Internally messages use the textbook sign (positive -> bit 0), hence the negations at the borders.
 
 For gr-fec's own C++ decoder see ``grfec_ldpc_decode`` below (it takes samples, not LLRs: see the
@@ -80,6 +80,19 @@ class BPDecoder:
         hard = (posterior[active] < 0).astype(np.int32)
         unsatisfied = ((hard @ self.Ht) & 1).any(axis=1)
         return active[unsatisfied], v2c[unsatisfied]
+
+
+class BPSumProduct:
+    """BP-50 (by default) behind the package's decoder interface: decode(llr (B, n)) -> codeword
+    bits (B, n). make_decoder('bp') and the bp_decoder block both use it."""
+    name = "bp"
+
+    def __init__(self, code, max_iter: int = 50):
+        self.code = code
+        self.bp = BPDecoder(code.H, max_iter=max_iter)
+
+    def decode(self, llr):
+        return self.bp.decode(llr)[0]
 
 
 def grfec_ldpc_decode(alist_path: str, llr: np.ndarray, max_iter: int = 50) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Decoders with one interface: decode(llr (B, n) float, package convention) -> codeword bits (B, n).
 
   * HardDecoder    : per-bit sign decision (no decoding);
-  * BPSumProduct   : belief propagation, 50 iterations (bp.BPDecoder);
+  * BPSumProduct   : belief propagation, 50 iterations (bp.py, torch-free for the bp_decoder block);
   * ECCTDecoder    : pure ECCT (transformer only);
   * HybridBPECCT   : HYBRID, not a pure ECCT: BP-50 first; only frames whose BP output fails the full
                      syndrome check go through the ECCT, whose output seeds BP restarts; the most
@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .bp import BPDecoder
-from .channel import hard_decision
+from .bp import BPDecoder, BPSumProduct
+from .llr import hard_decision
 from .ecct import decide, llr_to_reliability
-from .weights import load_model
+from .weights import load_ecct
 
 
 class HardDecoder:
@@ -34,24 +34,13 @@ class HardDecoder:
         return hard_decision(llr)
 
 
-class BPSumProduct:
-    name = "bp"
-
-    def __init__(self, code, max_iter: int = 50):
-        self.code = code
-        self.bp = BPDecoder(code.H, max_iter=max_iter)
-
-    def decode(self, llr):
-        return self.bp.decode(llr)[0]
-
-
 class ECCTDecoder:
     """Batched inference of a trained ECCT. Frames go through the network in chunks of `chunk`
     (small chunks keep the (chunk, heads, L, L) attention tensors in cache: faster on CPU)."""
     name = "ecct"
 
     def __init__(self, weights="ecct_LDPC_N49_K24_awgn", device: str = "cpu", chunk: int = 64):
-        self.model, self.card, self.code = load_model(weights, device=device)
+        self.model, self.card, self.code = load_ecct(weights, device=device)
         self.device = device
         self.chunk = int(chunk)
 

@@ -16,7 +16,7 @@ def weights_name(code_name: str, channel: str) -> str:
     return f"ecct_{code_name}_{channel}"
 
 
-def save_model(model: ECCT, path_stem, card: dict) -> tuple[Path, Path]:
+def save_ecct(model: ECCT, path_stem, card: dict) -> tuple[Path, Path]:
     """Write PATH.safetensors and PATH.json (the card must name the code and the config)."""
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -39,7 +39,7 @@ def resolve_weights(name_or_path) -> Path:
     raise FileNotFoundError(f"no ECCT weights {name_or_path!r}; shipped: {shipped or 'none'}")
 
 
-def load_model(name_or_path, device: str = "cpu"):
+def load_ecct(name_or_path, device: str = "cpu"):
     """Load (model, card, code). Refuses weights whose card's code hash does not match H."""
     st_path = resolve_weights(name_or_path)
     card = json.loads(st_path.with_suffix(".json").read_text())

@@ -5,7 +5,7 @@ Blocks load lazily so that importing the package needs no GNU Radio runtime for 
 import importlib
 
 _LAZY = {"jscc_mapper": ".blocks", "jscc_demapper": ".blocks", "JSCCCodec": ".codec",
-         "load_model": ".io"}
+         "load_jscc": ".io"}
 
 
 def __getattr__(name):

@@ -8,24 +8,24 @@ import numpy as np
 import torch
 
 from .data import words
-from .io import load_model
+from .io import load_jscc
 
 _MODELS: dict = {}
 _LOCK = threading.Lock()
 
 
-def shared_model(name=None):
+def shared_jscc(name=None):
     """One (model, vocab, card) per weights name per process (blocks on both ends share it)."""
     key = str(name or "")
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = load_model(name)
+            _MODELS[key] = load_jscc(name)
         return _MODELS[key]
 
 
 class JSCCCodec:
     def __init__(self, weights=None, threads: int = 1):
-        self.model, self.vocab, self.card = shared_model(weights)
+        self.model, self.vocab, self.card = shared_jscc(weights)
         self.threads = int(threads)
 
     @property

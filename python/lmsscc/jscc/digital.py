@@ -5,8 +5,10 @@ with the JSCC: message bytes -> link frame (seq, length, CRC-32) -> LDPC(49,24) 
 What is sent per message: the PHY-header codeword(s) (phy/frame.py) and the frame's codewords, all
 decoded by the same channel decoder, all BPSK, one real symbol per complex channel use, Es = 1. Preamble and
 pilots of the burst modem are left out for every scheme (synchronisation is assumed perfect, as
-for the JSCC, whose fixed block needs no header). Rayleigh: one complex gain per message (block
-fading, like DeepSC's channel and the JSCC here), perfect CSI at the receiver.
+for the JSCC, whose fixed block needs no header). The channel is phy/channels.py: fading 'none'
+(AWGN) or 'block' (one complex gain per message, like DeepSC's channel and the JSCC here; 'fast'
+works too), perfect CSI at the receiver, whose LLRs are the link's exact BPSK demapper
+(phy/modulation.py).
 
 The classical source coder: per message the smaller of zstd -19 (magic-less frame, no checksum)
 and brotli -q 11, behind a one-byte tag saying which.
@@ -19,8 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..fec import load_code, make_decoder
+from ..phy import channels
 from ..phy.frame import (FrameError, bits_to_bytes, build_frame, bytes_to_bits, parse_frame,
                          parse_phy_header, phy_header_bits)
+from ..phy.modulation import demodulate_llr, modulate
 
 CODE = "LDPC_N49_K24"
 _TAG_ZSTD, _TAG_BROTLI = 1, 2
@@ -72,11 +76,12 @@ class DigitalBurst:
 
 
 class DigitalLink:
-    def __init__(self, decoder: str = "bp", channel: str = "awgn", code: str = CODE):
+    def __init__(self, decoder: str = "bp", fading: str = "none", code: str = CODE):
         self.code = load_code(code)
         weights = None
         if decoder in ("ecct", "hybrid"):
-            weights = f"ecct_{self.code.name}_{'rayleigh' if channel == 'rayleigh' else 'awgn'}"
+            from ..fec.weights import weights_name
+            weights = weights_name(self.code.name, channels.channel_name(fading))
         self.decoder = make_decoder(decoder, self.code, weights)
         # The PHY header gets the payload's decoder: a weaker one there (BP on a Polar code, say)
         # would lose bursts whose payload decodes.
@@ -92,10 +97,10 @@ class DigitalLink:
         header = self._encode(phy_header_bits("bpsk", payload.size // self.code.n))
         return DigitalBurst(np.concatenate([header, payload]), header.size, message)
 
-    def receive_many(self, bursts, snr_db: float, channel: str, rng) -> list[bytes | None]:
+    def receive_many(self, bursts, snr_db: float, fading: str, rng) -> list[bytes | None]:
         """The message each burst delivers (None if the header or the frame CRC fails), each burst
-        through its own channel realisation. All codewords are decoded in one batch."""
-        llrs = [_channel_llr(b.bits, snr_db, channel, rng) for b in bursts]
+        through its own channel realisation at Es/N0 snr_db. All codewords are decoded in one batch."""
+        llrs = [_received_llrs(b.bits, snr_db, fading, rng) for b in bursts]
         n = self.code.n
         hdr = np.concatenate([llr[:b.n_header] for llr, b in zip(llrs, bursts)]).reshape(-1, n)
         pay = np.concatenate([llr[b.n_header:] for llr, b in zip(llrs, bursts)]).reshape(-1, n)
@@ -109,17 +114,12 @@ class DigitalLink:
         return out
 
 
-def _channel_llr(bits, snr_db, channel, rng):
-    """BPSK (0 -> -1, 1 -> +1) over complex AWGN of variance N0 = 10^(-snr/10), optionally times one
-    Rayleigh gain h; exact LLR 4 Re(conj(h) y) / N0 (positive means 1)."""
-    x = 2.0 * bits - 1.0
-    n0 = 10.0 ** (-snr_db / 10.0)
-    h = 1.0 + 0j
-    if channel == "rayleigh":
-        h = (rng.standard_normal() + 1j * rng.standard_normal()) / np.sqrt(2)
-    noise = np.sqrt(n0 / 2) * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))
-    y = h * x + noise
-    return 4.0 * np.real(np.conj(h) * y) / n0
+def _received_llrs(bits, snr_db, fading, rng):
+    """BPSK over the channel (gains, then CN(0, N0) noise), demapped with the receiver knowing the
+    gains: LLRs in the package convention (positive means 1)."""
+    faded, gain = channels.rayleigh(modulate(bits, "bpsk"), rng, fading)
+    noise_var = channels.noise_var_for_esn0(snr_db)
+    return demodulate_llr(channels.awgn(faded, noise_var, rng), "bpsk", noise_var, gain)
 
 
 def _deliver(hdr_info, pay_info) -> bytes | None:

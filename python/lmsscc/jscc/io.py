@@ -17,7 +17,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_NAME = "jscc_text"
 
 
-def save_model(model: TextJSCC, vocab: Vocab, card: dict, path_stem: Path, half: bool = True) -> None:
+def save_jscc(model: TextJSCC, vocab: Vocab, card: dict, path_stem: Path, half: bool = True) -> None:
     path_stem = Path(path_stem)
     tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous().cpu()
                for k, v in model.state_dict().items()}
@@ -36,7 +36,7 @@ def resolve(name_or_path=None) -> Path:
     return p
 
 
-def load_model(name_or_path=None, device: str = "cpu") -> tuple[TextJSCC, Vocab, dict]:
+def load_jscc(name_or_path=None, device: str = "cpu") -> tuple[TextJSCC, Vocab, dict]:
     """(model in eval mode, vocabulary, card) from weights/<name>.{safetensors,json} or a path."""
     stem = resolve(name_or_path)
     card = json.loads(stem.with_suffix(".json").read_text())

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from ..phy import channels
+
 
 @dataclass
 class JSCCConfig:
@@ -52,18 +54,17 @@ def normalize_power(x: torch.Tensor, total_symbols: int) -> torch.Tensor:
     return x * torch.sqrt(total_symbols / (energy + 1e-12))
 
 
-def channel(x: torch.Tensor, snr_db: torch.Tensor, kind: str) -> torch.Tensor:
-    """AWGN or Rayleigh block fading (one gain per sentence, as DeepSC), then coherent
-    zero-forcing equalisation y / h with perfect CSI. snr_db: (B,) per-symbol Es/N0."""
-    noise_var = 10.0 ** (-snr_db / 10.0)
-    noise = torch.complex(torch.randn_like(x.real), torch.randn_like(x.real))
-    noise = noise * torch.sqrt(noise_var / 2.0)[:, None]
-    if kind == "awgn":
+def channel(x: torch.Tensor, snr_db: torch.Tensor, fading: str) -> torch.Tensor:
+    """The package's channel (phy/channels.py, torch twin): fading 'none' (AWGN) or 'block' (one
+    gain per sentence, as DeepSC), then coherent zero-forcing equalisation y / h with perfect CSI.
+    snr_db: (B,) per-symbol Es/N0."""
+    noise_var = channels.noise_var_for_esn0(snr_db)[:, None]
+    # Noise before the gains: the draw order of the channel the shipped model was trained on.
+    noise = channels.torch_complex_noise(x.shape, noise_var, device=x.device)
+    if channels.check_fading(fading) == "none":
         return x + noise
-    if kind == "rayleigh":
-        h = torch.complex(torch.randn(x.shape[0], 1), torch.randn(x.shape[0], 1)) / 2 ** 0.5
-        return (h * x + noise) / h
-    raise ValueError("channel must be 'awgn' or 'rayleigh'")
+    h = channels.torch_fading_gains(x.shape, fading, device=x.device)
+    return (h * x + noise) / h
 
 
 class TextJSCC(nn.Module):
@@ -102,5 +103,5 @@ class TextJSCC(nn.Module):
         h = self.semantic_decoder(self.channel_decoder(feats) + self.pos_rx)
         return self.out(h[:, :positions])
 
-    def forward(self, ids, snr_db, kind="awgn"):
-        return self.decode_logits(channel(self.encode(ids), snr_db, kind), ids.shape[1])
+    def forward(self, ids, snr_db, fading="none"):
+        return self.decode_logits(channel(self.encode(ids), snr_db, fading), ids.shape[1])

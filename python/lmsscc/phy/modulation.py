@@ -3,7 +3,7 @@
 Bit order: a symbol's index is its bits MSB first, as gr-digital's
 constellation decoders and unpack_k_bits produce them. Points are scaled to
 unit average energy. LLR convention of the whole module (see
-python/lmsscc/fec/channel.py): L = ln P(b=1|y) / P(b=0|y), positive
+python/lmsscc/fec/llr.py): L = ln P(b=1|y) / P(b=0|y), positive
 means 1; BPSK maps bit 0 -> -1, bit 1 -> +1 as digital.constellation_bpsk().
 """
 
