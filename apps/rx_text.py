@@ -34,16 +34,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from gnuradio.lmsscc.phy import blocks as lb
+    from gnuradio.lmsscc.phy.blocks import describe_codec, link_rx_stream
     from gnuradio.lmsscc.phy.radio import NoRadio, build_rx_stream
 
     # A lean conversation decoder reads single messages too: one receiver for both.
     conversation = args.conversation or args.header_format == "lean"
-    rx = lb.link_rx_stream(args.model, args.code, args.decoder, args.context,
-                           header_format=args.header_format, conversation=conversation,
-                           chunk=args.chunk, engine=args.engine)
+    rx = link_rx_stream(args.model, args.code, args.decoder, args.context,
+                        header_format=args.header_format, conversation=conversation,
+                        chunk=args.chunk, engine=args.engine)
     mode = ", conversation history kept" if conversation else ""
-    print(f"rx_text: {lb.describe_codec(rx.rx.codec)}{mode}", file=sys.stderr, flush=True)
+    print(f"rx_text: {describe_codec(rx.rx.codec)}{mode}", file=sys.stderr, flush=True)
     try:
         tb, collector = build_rx_stream(args.device, rx, args.zmq_address, args=args.args,
                                         freq=args.freq, rate=args.rate, gain=args.gain)

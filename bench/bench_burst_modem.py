@@ -28,18 +28,18 @@ from bench_source import news_sentences  # noqa: E402
 
 
 def run_point(tx, rx, encoded, chars, esn0_db, fading, trials, rng):
-    from gnuradio.lmsscc.phy import channels as ch
+    from gnuradio.lmsscc.phy import channels
 
     ok = sent = 0
     energy = 0.0
-    n0 = ch.noise_var_for_esn0(esn0_db)
+    n0 = channels.noise_var_for_esn0(esn0_db)
     for _ in range(trials):
         for r, n_chars in zip(encoded, chars):
             b = tx.send_encoded(r)
-            x, _ = ch.rayleigh(b.samples, rng, fading)
-            x = ch.frequency_offset(ch.timing_offset(x, rng.uniform(0, 4)), rng.uniform(-2e-4, 2e-4),
-                                    rng.uniform(0, 2 * np.pi))
-            got = rx.receive(ch.awgn(np.concatenate([np.zeros(64), x, np.zeros(64)]), n0, rng))
+            x, _ = channels.rayleigh(b.samples, rng, fading)
+            x = channels.timing_offset(x, rng.uniform(0, 4))
+            x = channels.frequency_offset(x, rng.uniform(-2e-4, 2e-4), rng.uniform(0, 2 * np.pi))
+            got = rx.receive(channels.awgn(np.concatenate([np.zeros(64), x, np.zeros(64)]), n0, rng))
             ok += any(g.ok and g.message == r.message for g in got)
             sent += 1
             energy += b.energy / n_chars
@@ -118,12 +118,12 @@ def main():
               "records": records}
     result["flowgraph_default_model"] = messages_per_second(lm, 5)
     # The modem alone (no LM): pre-coded messages through TX, AWGN and RX.
-    from gnuradio.lmsscc.phy import channels as ch
+    from gnuradio.lmsscc.phy import channels
 
     tx, rx = Transmitter(codec, LinkConfig()), Receiver(codec, LinkConfig(), decode_text=False)
     rng = np.random.default_rng(0)
     t = time.perf_counter()
-    good = sum(any(g.ok for g in rx.receive(ch.awgn(tx.send_encoded(e).samples, 0.1, rng)))
+    good = sum(any(g.ok for g in rx.receive(channels.awgn(tx.send_encoded(e).samples, 0.1, rng)))
                for e in encoded)
     dt = time.perf_counter() - t
     result["modem_only_bp"] = {"messages": len(encoded), "received": good,

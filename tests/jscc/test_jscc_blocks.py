@@ -29,8 +29,9 @@ def text_pdu(text, **meta):
 
 
 def blocks():
-    from gnuradio.lmsscc.jscc import blocks as jb
-    return jb.jscc_mapper(), jb.jscc_channel(esn0_db=20.0, seed=1), jb.jscc_demapper()
+    from gnuradio.lmsscc.jscc import blocks as jscc_blocks
+    return (jscc_blocks.jscc_mapper(), jscc_blocks.jscc_channel(esn0_db=20.0, seed=1),
+            jscc_blocks.jscc_demapper())
 
 
 def fitting_sentences(mapper):
@@ -101,11 +102,11 @@ def test_tagged_stream_forms_round_trip_and_keep_metadata():
     """jscc_mapper_ts -> complex stream (packet_len tags) -> jscc_demapper_ts,
     noiseless: sentences the model carries come back, metadata rides along as tags."""
     from gnuradio import blocks as gr_blocks
-    from gnuradio.lmsscc.jscc import blocks as jb
+    from gnuradio.lmsscc.jscc import blocks as jscc_blocks
 
     from flowgraph_util import run_with_pdu_source
 
-    mapper_ts, demapper_ts = jb.jscc_mapper_ts(), jb.jscc_demapper_ts()
+    mapper_ts, demapper_ts = jscc_blocks.jscc_mapper_ts(), jscc_blocks.jscc_demapper_ts()
     texts = fitting_sentences(mapper_ts.mapper)[:6]
     tap = gr_blocks.vector_sink_c()
 
