@@ -13,7 +13,7 @@ from .codes import LinearCode, code_from_matrix, list_codes, load_code, read_ali
 
 _LAZY = {
     "ECCT": ".ecct", "ECCTConfig": ".ecct",
-    "ECCTDecoder": ".decoders", "HybridBPECCT": ".decoders",
+    "ECCTDecoder": ".ecct_decoder", "HybridBPECCT": ".decoders",
     "HardDecoder": ".decoders", "make_decoder": ".decoders",
     "load_ecct": ".weights", "save_ecct": ".weights", "shipped_weights": ".weights",
     "measure_point": ".evaluate",

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .decoders import ECCTDecoder, require_same_code, weights_for
+from .ecct_decoder import ECCTDecoder
 from .osd import OSDDecoder
+from .weights import require_same_code, weights_for
 
 RELIABILITIES = ("sum", "scaled", "network")
 

@@ -2,7 +2,7 @@
 
   * HardDecoder    : per-bit sign decision (no decoding);
   * BPSumProduct   : belief propagation, 50 iterations (bp.py, torch-free for the bp_decoder block);
-  * ECCTDecoder    : pure ECCT (transformer only);
+  * ECCTDecoder    : pure ECCT (transformer only; ecct_decoder.py);
   * HybridBPECCT   : HYBRID, not a pure ECCT: BP-50 first; only frames whose BP output fails the full
                      syndrome check go through the ECCT, whose output seeds BP restarts; the most
                      likely valid codeword wins. Reported separately from the pure ECCT everywhere;
@@ -16,12 +16,11 @@ Info bits are then code.extract_info(codeword_bits).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from .bp import BPDecoder, BPSumProduct
+from .ecct_decoder import ECCTDecoder
 from .llr import hard_decision
-from .ecct import decide, llr_to_reliability
-from .weights import load_ecct
+from .weights import require_same_code, weights_for
 
 
 class HardDecoder:
@@ -32,36 +31,6 @@ class HardDecoder:
 
     def decode(self, llr):
         return hard_decision(llr)
-
-
-class ECCTDecoder:
-    """Batched inference of a trained ECCT. Frames go through the network in chunks of `chunk`
-    (small chunks keep the (chunk, heads, L, L) attention tensors in cache: faster on CPU)."""
-    name = "ecct"
-
-    def __init__(self, weights="ecct_LDPC_N49_K24_awgn", device: str = "cpu", chunk: int = 64):
-        self.model, self.card, self.code = load_ecct(weights, device=device)
-        self.device = device
-        self.chunk = int(chunk)
-
-    def decode(self, llr):
-        return self.decode_with_logits(llr)[0]
-
-    def decode_with_logits(self, llr):
-        """(codeword bits (B, n) uint8, flip logits (B, n) float32)."""
-        llr = np.atleast_2d(np.asarray(llr, dtype=np.float32))
-        if llr.shape[1] != self.code.n:
-            raise ValueError(f"expected {self.code.n} LLRs per frame, got {llr.shape[1]}")
-        out = np.empty(llr.shape, dtype=np.uint8)
-        logits = np.empty(llr.shape, dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, llr.shape[0], self.chunk):
-                x = torch.from_numpy(llr[start:start + self.chunk]).to(self.device)
-                reliab = llr_to_reliability(x)
-                flip = self.model(reliab)
-                out[start:start + self.chunk] = decide(reliab, flip).cpu().numpy()
-                logits[start:start + self.chunk] = flip.cpu().numpy()
-        return out, logits
 
 
 def pick_most_likely(llr, fallback, candidates, code):
@@ -160,18 +129,6 @@ def best_decoder(code) -> str:
     except ValueError:
         pass
     return "osd2" if code.k <= OSD_DEFAULT_MAX_K else "bp"
-
-
-def weights_for(code, weights=None):
-    """`weights` (a shipped name or a path), or the code's shipped AWGN weights."""
-    from .weights import weights_name
-    return weights or weights_name(code.name, "awgn")
-
-
-def require_same_code(trained_code, code, weights) -> None:
-    """ValueError unless weights trained for `trained_code` fit `code` (same H)."""
-    if trained_code.sha256 != code.sha256:
-        raise ValueError(f"weights {weights} were trained for {trained_code.name}, not {code.name}")
 
 
 def make_decoder(kind: str, code, weights=None, device: str = "cpu"):

@@ -16,6 +16,17 @@ def weights_name(code_name: str, channel: str) -> str:
     return f"ecct_{code_name}_{channel}"
 
 
+def weights_for(code, weights=None):
+    """`weights` (a shipped name or a path), or the code's shipped AWGN weights."""
+    return weights or weights_name(code.name, "awgn")
+
+
+def require_same_code(trained_code, code, weights) -> None:
+    """ValueError unless weights trained for `trained_code` fit `code` (same H)."""
+    if trained_code.sha256 != code.sha256:
+        raise ValueError(f"weights {weights} were trained for {trained_code.name}, not {code.name}")
+
+
 def save_ecct(model: ECCT, path_stem, card: dict) -> tuple[Path, Path]:
     """Write PATH.safetensors and PATH.json (the card must name the code and the config)."""
     stem = Path(path_stem)
