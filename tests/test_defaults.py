@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gnuradio.lmsscc.phy import blocks as lb
+from gnuradio.lmsscc.phy import blocks as phy_blocks
 from gnuradio.lmsscc.phy.radio import LoopbackLink
-from gnuradio.lmsscc.source import blocks as sb
-from gnuradio.lmsscc.source.lm import choose_engine, default_gguf_path, resolve_engine
+from gnuradio.lmsscc.source import blocks as source_blocks
+from gnuradio.lmsscc.source.models import choose_engine, default_gguf_path, resolve_engine
 
 from testutil import installed_grc_dir, run_app
 
@@ -48,15 +48,15 @@ def test_choose_engine(tmp_path, tiny_model_dir):
         resolve_engine("fast", None)
 
 
-@pytest.mark.parametrize("block", [lb.link_tx, lb.link_tx_stream, lb.link_rx, lb.link_rx_stream,
-                                   LoopbackLink])
+@pytest.mark.parametrize("block", [phy_blocks.link_tx, phy_blocks.link_tx_stream, phy_blocks.link_rx,
+                                   phy_blocks.link_rx_stream, LoopbackLink])
 def test_link_defaults_are_auto_and_lean(block):
     params = inspect.signature(block).parameters
     assert params["engine"].default == "auto"
     assert params["header_format"].default == "lean"
 
 
-@pytest.mark.parametrize("block", [sb.lm_arith_encoder, sb.lm_arith_decoder])
+@pytest.mark.parametrize("block", [source_blocks.lm_arith_encoder, source_blocks.lm_arith_decoder])
 def test_codec_blocks_default_to_auto(block):
     assert inspect.signature(block).parameters["engine"].default == "auto"
 

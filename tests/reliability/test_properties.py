@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from gnuradio import lmsscc
 from gnuradio.lmsscc.fec import BPDecoder, list_codes, load_code
 from gnuradio.lmsscc.phy import frame
-from gnuradio.lmsscc.source import message as fmt
+from gnuradio.lmsscc.source import message as message_format
 
 # Example counts, seeds and health checks come from the profile in tests/conftest.py.
 
@@ -78,24 +78,25 @@ def test_any_bytes_decode_within_alphabet(blob, pc):
 
 
 @given(
-    version=st.sampled_from([fmt.VERSION, fmt.COMPACT_VERSION]),
-    flags=st.integers(0, 7), tokens=st.integers(0, fmt.MAX_TOKENS),
-    crc=st.integers(0, 0xFFFFFFFF), seq=st.integers(0, fmt.SEQ_MODULO - 1),
-    depth=st.integers(0, fmt.MAX_DEPTH), fp=st.binary(min_size=3, max_size=3),
+    version=st.sampled_from([message_format.VERSION, message_format.COMPACT_VERSION]),
+    flags=st.integers(0, 7), tokens=st.integers(0, message_format.MAX_TOKENS),
+    crc=st.integers(0, 0xFFFFFFFF), seq=st.integers(0, message_format.SEQ_MODULO - 1),
+    depth=st.integers(0, message_format.MAX_DEPTH), fp=st.binary(min_size=3, max_size=3),
     payload=st.binary(max_size=64),
 )
 def test_message_pack_unpack_round_trip(version, flags, tokens, crc, seq, depth, fp, payload):
-    flags &= fmt.KNOWN_FLAGS[version]
-    crc &= 0xFFFF if flags & fmt.FLAG_CRC16 else 0xFFFFFFFF
-    history = bool(flags & fmt.FLAG_HISTORY)
-    header = fmt.Header(fp[: 3 if version == fmt.VERSION else 1], tokens, crc, version, flags,
-                        seq if history else 0, depth if history else 0)
-    data = fmt.pack(header, payload)
-    assert fmt.unpack(data) == (header, payload)
-    assert fmt.header_bytes(header) == len(data) - len(payload)
-    for cut in range(fmt.header_bytes(header)):  # every truncation of the header is refused
-        with pytest.raises(fmt.MessageFormatError):
-            fmt.unpack(data[:cut])
+    flags &= message_format.KNOWN_FLAGS[version]
+    crc &= 0xFFFF if flags & message_format.FLAG_CRC16 else 0xFFFFFFFF
+    history = bool(flags & message_format.FLAG_HISTORY)
+    fingerprint = fp[: 3 if version == message_format.VERSION else 1]
+    header = message_format.Header(fingerprint, tokens, crc, version, flags,
+                                   seq if history else 0, depth if history else 0)
+    data = message_format.pack(header, payload)
+    assert message_format.unpack(data) == (header, payload)
+    assert message_format.header_bytes(header) == len(data) - len(payload)
+    for cut in range(message_format.header_bytes(header)):  # every truncation of the header is refused
+        with pytest.raises(message_format.MessageFormatError):
+            message_format.unpack(data[:cut])
 
 
 @given(message=st.binary(max_size=600), seq=st.integers(0, 1 << 20), data=st.data())
