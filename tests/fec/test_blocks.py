@@ -52,11 +52,11 @@ def run_pdus(block, msgs, expected_out, timeout=20.0):
         for m in msgs:
             block._post(PORT, m)
         ok = wait_for(lambda: sink.num_messages() >= expected_out and
-                      block.dropped + block.processed >= len(msgs), timeout)
+                      block.stats()["dropped"] + block.stats()["pdus_out"] >= len(msgs), timeout)
     finally:
         tb.stop()
         tb.wait()
-    assert ok, f"timeout: {sink.num_messages()} outputs, {block.dropped} dropped"
+    assert ok, f"timeout: {sink.num_messages()} outputs, {block.stats()['dropped']} dropped"
     return [sink.get_message(i) for i in range(sink.num_messages())]
 
 
@@ -134,16 +134,16 @@ def test_bad_inputs_are_dropped_and_flowgraph_keeps_running():
         pmt.cons(pmt.intern("meta"), pmt.init_f32vector(code.n, list(good))),  # meta not a dict
     ]
     outs = run_pdus(dec, bad + [llr_pdu(good)], 1)
-    assert dec.dropped == len(bad)
+    assert dec.stats()["dropped"] == len(bad)
     assert len(outs) == 1
     np.testing.assert_array_equal(payload(outs[0]), np.zeros(code.k))
-    assert "NaN/Inf" in dec.last_error or "dict" in dec.last_error
+    assert "NaN/Inf" in dec.stats()["last_drop"] or "dict" in dec.stats()["last_drop"]
 
 
 def test_encoder_rejects_non_bits():
     enc = fec_blocks.fec_encoder("LDPC_N49_K24")
     outs = run_pdus(enc, [bits_pdu([0, 1, 2, 1]), bits_pdu([1, 0, 1])], 1)
-    assert enc.dropped == 1 and "bits" in enc.last_error
+    assert enc.stats()["dropped"] == 1 and "bits" in enc.stats()["last_drop"]
     assert len(outs) == 1
 
 

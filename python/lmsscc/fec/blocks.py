@@ -16,16 +16,16 @@ pmt.cons(metadata_dict, uniform_vector):
 
 Bad input (not a PDU, wrong vector type, wrong length, more than MAX_PDU_ITEMS items, bits other
 than 0/1, NaN/Inf LLRs) is logged with the reason (the first of each kind only) and DROPPED; the
-block keeps running (the package's PduBlock plumbing, pdu_util.py). `dropped` counts such PDUs,
-`last_error` holds the last reason and `stats()` returns the counts by reason.
+block keeps running (the package's PduBlock plumbing, pdu_util.py). `stats()` counts them
+(dropped, drop_reasons by kind, last_drop in full), in the package's one stats() vocabulary.
 """
 from __future__ import annotations
 
 import numpy as np
 from gnuradio import gr
 
-from ..pdu_util import BadPdu, PduBlock
-from .bp import BPDecoder
+from ..pdu_util import BadPdu, PduBlock, finite_setting
+from .bp import BPSumProduct
 from .codes import load_code
 
 # Largest PDU (items) any of these blocks accepts: ~85k codewords of LDPC_N49_K24.
@@ -39,21 +39,6 @@ class _ChannelBlock(PduBlock, gr.basic_block):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
         self._setup_pdu(name)
 
-    @property
-    def dropped(self) -> int:
-        return self.drops.total
-
-    @property
-    def processed(self) -> int:
-        return self.pdus_out
-
-    @property
-    def last_error(self) -> str:
-        return self.drops.last
-
-    def stats(self) -> dict:
-        return dict(PduBlock.stats(self), processed=self.pdus_out)
-
 
 class fec_encoder(_ChannelBlock):  # noqa: N801  (GNU Radio block naming)
     """Bits PDU -> codeword bits PDU for the linear code `code` (name or H file)."""
@@ -61,7 +46,7 @@ class fec_encoder(_ChannelBlock):  # noqa: N801  (GNU Radio block naming)
     in_kind = "u8"
 
     def __init__(self, code: str = "LDPC_N49_K24"):
-        _ChannelBlock.__init__(self, "lmsscc_fec_encoder")
+        _ChannelBlock.__init__(self, "fec_encoder")
         self.code = load_code(code)
 
     def process(self, meta, bits):
@@ -87,7 +72,12 @@ class _DecoderBlock(_ChannelBlock):
         self.decoder = decoder
         self.label = label
         self.strip_padding = bool(strip_padding)
-        self.llr_scale = float(llr_scale)
+        self.set_llr_scale(llr_scale)
+
+    def set_llr_scale(self, llr_scale):
+        """The factor from input to true LLRs for the PDUs that follow; safe while the flowgraph
+        runs (process() reads the attribute once per PDU, one consistent value)."""
+        self.llr_scale = finite_setting("llr_scale", llr_scale)
 
     def process(self, meta, llr):
         n = self.code.n
@@ -126,7 +116,7 @@ class ecct_decoder(_DecoderBlock):  # noqa: N801
             import torch
             torch.set_num_threads(int(threads))
         dec = HybridBPECCT(weights) if hybrid else ECCTDecoder(weights)
-        _DecoderBlock.__init__(self, "lmsscc_ecct_decoder", dec.code, dec,
+        _DecoderBlock.__init__(self, "ecct_decoder", dec.code, dec,
                                "hybrid_bp_ecct" if hybrid else "ecct", strip_padding, llr_scale)
 
 
@@ -141,8 +131,8 @@ class bp_decoder(_DecoderBlock):  # noqa: N801
     def __init__(self, code: str = "LDPC_N49_K24", max_iter: int = 50, strip_padding: bool = True,
                  llr_scale: float = 1.0):
         c = load_code(code)
-        dec = _BPAdapter(BPDecoder(c.H, max_iter=max_iter))
-        _DecoderBlock.__init__(self, "lmsscc_bp_decoder", c, dec, f"bp{int(max_iter)}",
+        dec = BPSumProduct(c, max_iter=max_iter)
+        _DecoderBlock.__init__(self, "bp_decoder", c, dec, f"bp{int(max_iter)}",
                                strip_padding, llr_scale)
 
 
@@ -160,13 +150,5 @@ class osd_decoder(_DecoderBlock):  # noqa: N801
 
         c = load_code(code)
         dec = OSDDecoder(c, order=int(order))
-        _DecoderBlock.__init__(self, "lmsscc_osd_decoder", c, dec, dec.name, strip_padding,
+        _DecoderBlock.__init__(self, "osd_decoder", c, dec, dec.name, strip_padding,
                                llr_scale)
-
-
-class _BPAdapter:
-    def __init__(self, bp: BPDecoder):
-        self.bp = bp
-
-    def decode(self, llr):
-        return self.bp.decode(llr)[0]

@@ -13,10 +13,13 @@ carry) are logged once per kind, counted in stats() and dropped; the flowgraph k
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from gnuradio import gr, pdu
 
-from ..pdu_util import PduBlock
+from ..pdu_util import PduBlock, finite_setting
+from ..phy import channels
 from .codec import JSCCCodec
 
 MAX_TEXT_BYTES = 1 << 16
@@ -110,16 +113,24 @@ class jscc_channel(PduBlock, gr.basic_block):
         self._setup_pdu("jscc_channel")
         if fading not in ("none", "block"):
             raise ValueError("fading must be 'none' or 'block'")
-        self.esn0_db, self.fading = float(esn0_db), fading
+        # set_esn0_db runs in the caller's thread (a GUI slider), process() in the block's.
+        self._settings_lock = threading.Lock()
+        self.set_esn0_db(esn0_db)
+        self.fading = fading
         self.rng = np.random.default_rng(int(seed))
 
+    def set_esn0_db(self, esn0_db):
+        """Es/N0 (dB) for the PDUs that follow; safe while the flowgraph runs."""
+        value = finite_setting("esn0_db", esn0_db)
+        with self._settings_lock:
+            self.esn0_db = value
+
     def impair(self, x):
-        n0 = 10.0 ** (-self.esn0_db / 10.0)
-        noise = np.sqrt(n0 / 2) * (self.rng.standard_normal(x.size) + 1j * self.rng.standard_normal(x.size))
-        if self.fading == "none":
-            return x + noise
-        h = (self.rng.standard_normal() + 1j * self.rng.standard_normal()) / np.sqrt(2)
-        return (h * x + noise) / h
+        """The gain (one per PDU with fading 'block'), CN(0, N0) noise, then zero-forcing."""
+        faded, gain = channels.rayleigh(x, self.rng, self.fading)
+        return channels.awgn(faded, channels.noise_var_for_esn0(self.esn0_db), self.rng) / gain
 
     def process(self, meta, x):
-        return [(meta, self.impair(x).astype(np.complex64), "c32")]
+        with self._settings_lock:
+            impaired = self.impair(x).astype(np.complex64)
+        return [(meta, impaired, "c32")]
