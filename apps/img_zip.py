@@ -30,7 +30,7 @@ def parse_args(argv=None):
     p.add_argument("--model", default="pixel", choices=["pixel"],
                    help="image model (pixel: the trained pixel model, the default)")
     p.add_argument("--weights", help="pixel model tables: a shipped name or a .safetensors file "
-                                     "(default: the shipped pixel_v1)")
+                                     "(default: the shipped pixel_v2)")
     p.add_argument("--stats", action="store_true", help="print a JSON object of statistics")
     return p.parse_args(argv)
 

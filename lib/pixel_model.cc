@@ -40,7 +40,7 @@ namespace {
 
 constexpr int kPad = 2;            // columns of padding on each side of a row
 constexpr int kRows = 3;           // rows kept: y, y-1, y-2
-constexpr int kMaxPredictors = 16; // spatial + linear + cross-channel
+constexpr int kMaxPredictors = 20; // spatial + linear + cross-channel
 constexpr int kSpatial = 8;
 constexpr int kCross = 5;
 constexpr int kLinear = kSpatial;     // index of the trained linear predictor
@@ -49,7 +49,7 @@ constexpr int kNlmsWeightBits = 16;   // NLMS weights in Q16
 constexpr int kNlmsStepShift = 2;     // NLMS step 2^-7
 constexpr int64_t kNlmsDelta = 16 * 16 * 64; // regulariser of the NLMS norm (Q4^2)
 constexpr int kMaxQ4 = 255 * 16;
-constexpr int kBiasContexts = 18 * 16;
+constexpr int kBiasContexts = 18 * 16 * 3;
 constexpr int kBiasLimit = 128; // halve a context's sums at this count (adaptivity)
 constexpr int kScaleLimit = 256;
 constexpr int kScalePriorCount = 4;
@@ -74,7 +74,7 @@ inline int log_bucket(uint32_t a)
 
 int set_of(size_t channels, size_t c) { return channels == 1 ? 0 : 1 + int(c); }
 
-int predictors_of(int set) { return kSpatial + 2 + (set >= 2 ? kCross : 0); }
+int predictors_of(int set) { return kSpatial + 2 + (set >= 2 ? kCross : 0) + (set == 3 ? kCross : 0); }
 
 /* Rolling buffers of the last kRows rows: values, final |residual| and each
  * predictor's |error|, with kPad columns of padding at both ends. */
@@ -98,7 +98,8 @@ public:
         return row * d_stride + size_t(x + kPad) * d_channels + c;
     }
     int value(long y, long x, size_t c) const { return d_value[index(y, x, c)]; }
-    int err(long y, long x, size_t c) const { return d_err[index(y, x, c)]; }
+    int err(long y, long x, size_t c) const { return std::abs(int(d_err[index(y, x, c)])); }
+    int residual(long y, long x, size_t c) const { return d_err[index(y, x, c)]; }
     uint16_t* perr(long y, long x, size_t c) { return &d_perr[index(y, x, c) * kMaxPredictors]; }
     const uint16_t* perr(long y, long x, size_t c) const
     {
@@ -144,10 +145,14 @@ struct prediction {
     int set;
     int count;                 // predictors used
     int p[kMaxPredictors];     // each predictor, Q4
-    int mu_blend;              // blended prediction, Q4
+    int mu_blend;
+    int mu_pre;
+    int nmix;
+    int mix_in[kMaxPredictors + 2];              // blended prediction, Q4
     int mu;                    // after bias cancellation, Q4
     int bias_ctx;
     int bucket;
+    int scale_ctx;
     int scale;                 // mean |residual| of the bucket, Q4
     int64_t inv_scale;         // 2^24 / scale
     int ntaps;
@@ -162,8 +167,8 @@ public:
         : d_params(params), d_rows(width, channels), d_channels(channels)
     {
         for (int s = 0; s < PIXEL_SETS; ++s) {
-            for (int b = 0; b < PIXEL_BUCKETS; ++b) {
-                d_scale_sum[s][b] = int64_t(params.scale_prior[s * PIXEL_BUCKETS + b]) * kScalePriorCount;
+            for (int b = 0; b < PIXEL_BUCKETS * 8; ++b) {
+                d_scale_sum[s][b] = int64_t(params.scale_prior[s * PIXEL_BUCKETS + b / 8]) * kScalePriorCount;
                 d_scale_count[s][b] = kScalePriorCount;
             }
             for (int k = 0; k < kBiasContexts; ++k)
@@ -211,11 +216,12 @@ private:
     const pixel_model_params& d_params;
     row_buffers d_rows;
     size_t d_channels;
-    int64_t d_scale_sum[PIXEL_SETS][PIXEL_BUCKETS];
-    int32_t d_scale_count[PIXEL_SETS][PIXEL_BUCKETS];
+    int64_t d_scale_sum[PIXEL_SETS][PIXEL_BUCKETS * 8];
+    int32_t d_scale_count[PIXEL_SETS][PIXEL_BUCKETS * 8];
     int32_t d_bias_sum[PIXEL_SETS][kBiasContexts];
     int32_t d_bias_count[PIXEL_SETS][kBiasContexts];
     int64_t d_nlms[PIXEL_SETS][PIXEL_LIN_TAPS];
+    int64_t d_mix[PIXEL_SETS][kMaxPredictors + 2] = {};
 };
 
 /* Taps of the linear predictors, in this order (the trainer builds the same):
@@ -307,16 +313,18 @@ void pixel_model::predict(long y, long x, size_t c, prediction& out) const
     out.ntaps = gather_taps(y, x, c, out.taps);
     p[kLinear] = linear(out);
     p[kNlms] = nlms(out);
-    if (set >= 2) { // G or B: carry the previous channel's gradient
-        const size_t q = c - 1;
+    // Second and third channels: carry each earlier channel's local gradient
+    for (size_t back = 1; back <= c && back <= 2; ++back) {
+        const size_t q = c - back;
         const int P = r.value(y, x, q) * 16;
         const int PW = r.value(y, x - 1, q) * 16, PN = r.value(y - 1, x, q) * 16;
         const int PNW = r.value(y - 1, x - 1, q) * 16, PNE = r.value(y - 1, x + 1, q) * 16;
-        p[kNlms + 1] = clamp_q4(W + P - PW);
-        p[kNlms + 2] = clamp_q4(N + P - PN);
-        p[kNlms + 3] = clamp_q4(NE + P - PNE);
-        p[kNlms + 4] = clamp_q4(NW + P - PNW);
-        p[kNlms + 5] = clamp_q4(N + W - NW + P - (PN + PW - PNW));
+        int* cross = p + kNlms + 1 + kCross * (back - 1);
+        cross[0] = clamp_q4(W + P - PW);
+        cross[1] = clamp_q4(N + P - PN);
+        cross[2] = clamp_q4(NE + P - PNE);
+        cross[3] = clamp_q4(NW + P - PNW);
+        cross[4] = clamp_q4(N + W - NW + P - (PN + PW - PNW));
     }
 
     // Blend by recent errors around the pixel (and, for G/B, at this pixel in
@@ -340,6 +348,19 @@ void pixel_model::predict(long y, long x, size_t c, prediction& out) const
         acc += weight[k] * p[k];
     }
     out.mu_blend = int((acc + wsum / 2) / wsum);
+    {
+        const int64_t* v = d_mix[set];
+        out.nmix = 0;
+        for (int k = 0; k < out.count; ++k)
+            out.mix_in[out.nmix++] = p[k] - out.mu_blend;
+        for (size_t back = 1; back <= c && back <= 2; ++back)
+            out.mix_in[out.nmix++] = 2 * r.residual(y, x, c - back);
+        int64_t m = 0;
+        for (int k = 0; k < out.nmix; ++k)
+            m += v[k] * out.mix_in[k];
+        out.mu_pre = out.mu_blend;
+        out.mu_blend = clamp_q4(out.mu_blend + (m >> 16));
+    }
     int64_t spread = 0;
     for (int k = 0; k < out.count; ++k)
         spread += weight[k] * iabs(p[k] - out.mu_blend);
@@ -350,19 +371,23 @@ void pixel_model::predict(long y, long x, size_t c, prediction& out) const
                                  r.err(y - 1, x + 1, c) + r.err(y, x - 2, c) + r.err(y - 2, x, c) +
                                  2 * spread);
     if (c > 0)
-        activity += uint32_t(2 * r.err(y, x, c - 1));
+        activity += uint32_t(2 * r.err(y, x, c - 1)) + (c > 1 ? uint32_t(r.err(y, x, c - 2)) : 0u);
     out.bucket = log_bucket(activity);
+    const int second = c > 0 ? r.err(y, x, c - 1) : int(spread);
+    out.scale_ctx = out.bucket * 8 + std::min(log_bucket(uint32_t(second)) / 6, 7);
 
     // Bias context: coarse activity x the side of the prediction the neighbours lie on
     const int texture = (W > out.mu_blend) | ((N > out.mu_blend) << 1) | ((NW > out.mu_blend) << 2) |
                         ((NE > out.mu_blend) << 3);
-    out.bias_ctx = std::min(out.bucket / 4, 17) * 16 + texture;
+    const int prev_res = c > 0 ? r.residual(y, x, c - 1) : 0;
+    const int prev_side = prev_res > 8 ? 2 : prev_res < -8 ? 1 : 0;
+    out.bias_ctx = (std::min(out.bucket / 4, 17) * 16 + texture) * 3 + prev_side;
     const int n = d_bias_count[set][out.bias_ctx];
     const int correction = n ? d_bias_sum[set][out.bias_ctx] / n : 0;
     out.mu = clamp_q4(out.mu_blend + correction);
 
-    const int64_t cnt = d_scale_count[set][out.bucket];
-    out.scale = int(std::max<int64_t>((d_scale_sum[set][out.bucket] + cnt / 2) / cnt, 2));
+    const int64_t cnt = d_scale_count[set][out.scale_ctx];
+    out.scale = int(std::max<int64_t>((d_scale_sum[set][out.scale_ctx] + cnt / 2) / cnt, 2));
     out.inv_scale = (int64_t(1) << 24) / out.scale;
 }
 
@@ -375,8 +400,16 @@ void pixel_model::update(long y, long x, size_t c, const prediction& pred, int v
     for (int k = pred.count; k < kMaxPredictors; ++k)
         pe[k] = 0;
     update_nlms(pred, v16);
+    {
+        int64_t norm = 16 * 16 * 16;
+        for (int k = 0; k < pred.nmix; ++k)
+            norm += int64_t(pred.mix_in[k]) * pred.mix_in[k];
+        const int64_t e = v16 - pred.mu_blend;
+        for (int k = 0; k < pred.nmix; ++k)
+            d_mix[pred.set][k] += (e * pred.mix_in[k] * (int64_t(1) << (16 - 8))) / norm;
+    }
     const int residual = v16 - pred.mu;
-    d_rows.store(y, x, c, v, iabs(residual));
+    d_rows.store(y, x, c, v, residual);
 
     int32_t& bsum = d_bias_sum[pred.set][pred.bias_ctx];
     int32_t& bcount = d_bias_count[pred.set][pred.bias_ctx];
@@ -385,8 +418,8 @@ void pixel_model::update(long y, long x, size_t c, const prediction& pred, int v
         bsum /= 2;
         bcount /= 2;
     }
-    int64_t& ssum = d_scale_sum[pred.set][pred.bucket];
-    int32_t& scount = d_scale_count[pred.set][pred.bucket];
+    int64_t& ssum = d_scale_sum[pred.set][pred.scale_ctx];
+    int32_t& scount = d_scale_count[pred.set][pred.scale_ctx];
     ssum += iabs(residual);
     if (++scount >= kScaleLimit) {
         ssum /= 2;
@@ -405,17 +438,21 @@ void check_shape(size_t height, size_t width, size_t channels)
         throw std::invalid_argument("pixel coder: dimension above 2^24");
 }
 
-/* Visit every subpixel in coding order; `code` returns its value. */
+/* Visit every subpixel in coding order; `code` gets the subpixel's index in
+ * the image and returns its value. RGB is coded G, B, R (measured best: G
+ * carries most of the luminance the other two are predicted from). */
 template <class Code>
 void for_each_subpixel(pixel_model& model, size_t height, size_t width, size_t channels, Code&& code)
 {
+    static const size_t rgb_order[3] = { 1, 2, 0 };
     prediction pred;
     for (long y = 0; y < long(height); ++y) {
         model.begin_row(y);
         for (long x = 0; x < long(width); ++x) {
             for (size_t c = 0; c < channels; ++c) {
                 model.predict(y, x, c, pred);
-                const int v = code(pred, (size_t(y) * width + size_t(x)) * channels + c);
+                const size_t channel = channels == 3 ? rgb_order[c] : 0;
+                const int v = code(pred, (size_t(y) * width + size_t(x)) * channels + channel);
                 model.update(y, x, c, pred, v);
             }
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the pixel model's integer tables on the training photographs.
 
-    train_pixel_model.py [--out python/lmsscc/weights/pixel_v1] [--rounds 2] [--resume]
+    train_pixel_model.py [--out python/lmsscc/weights/pixel_v2] [--rounds 2] [--resume]
 
 Round 0 fits the linear predictors (ridge least squares over the causal
 window, all four sets); every round then runs the C++ model over the
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default=str(REPO / "python/lmsscc/weights/pixel_v1"),
+    p.add_argument("--out", default=str(REPO / "python/lmsscc/weights/pixel_v2"),
                    help="output stem: OUT.safetensors and OUT.json")
     p.add_argument("--rounds", type=int, default=2, help="refits of shape and scale priors")
     p.add_argument("--min-shape-scale", type=int, default=16,

@@ -21,10 +21,10 @@ import numpy as np
 from .. import lmsscc_python as kernels
 from . import training
 
-KERNEL_VERSION = 1
+KERNEL_VERSION = 2
 FINGERPRINT_BYTES = 8
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-DEFAULT_NAME = "pixel_v1"
+DEFAULT_NAME = "pixel_v2"
 TABLES = ("lin", "shape", "scale_prior")
 
 
