@@ -8,8 +8,8 @@
 #ifndef INCLUDED_LMSSCC_ENGINE_KERNELS_H
 #define INCLUDED_LMSSCC_ENGINE_KERNELS_H
 
-#include <gnuradio/lmsscc/llama_engine.h>
 #include "engine_arch.h"
+#include "llama_engine_internal.h"
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

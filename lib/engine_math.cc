@@ -3,8 +3,8 @@
  * libm, so results do not depend on the C library): exp for the softmax and
  * SiLU (engine_math.h, inlined where used), sin and cos for the RoPE table. */
 
-#include <gnuradio/lmsscc/llama_engine.h>
 #include "engine_math.h"
+#include "llama_engine_internal.h"
 #include <cmath>
 #include <cstdint>
 

@@ -3,8 +3,8 @@
  * the requested SIMD path (engine_kernels.h), and the written-out definition
  * the kernels are tested against. */
 
-#include <gnuradio/lmsscc/llama_engine.h>
 #include "engine_kernels.h"
+#include "llama_engine_internal.h"
 #include <algorithm>
 #include <stdexcept>
 

@@ -7,6 +7,7 @@
 #include "engine_arch.h"
 #include "engine_kernels.h"
 #include "engine_math.h"
+#include "llama_engine_internal.h"
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>

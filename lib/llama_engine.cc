@@ -16,6 +16,7 @@
 #include <gnuradio/lmsscc/llama_engine.h>
 #include "engine_layers.h"
 #include "engine_thread_pool.h"
+#include "llama_engine_internal.h"
 #include <algorithm>
 #include <cstring>
 #include <functional>

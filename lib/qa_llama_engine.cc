@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "llama_engine_internal.h"
 #include "qa_check.h"
 
 using namespace gr::lmsscc;

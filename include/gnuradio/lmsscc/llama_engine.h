@@ -46,10 +46,6 @@ LMSSCC_API simd_level parse_simd(const std::string& name);
 constexpr int QBLOCK = 32; // weights/activations per quantization block
 constexpr int QGROUP = 16; // rows stored interleaved (one SIMD lane per row)
 
-/* IEEE binary16 <-> binary32 (exact / round to nearest even). */
-LMSSCC_API float half_to_float(uint16_t h);
-LMSSCC_API uint16_t float_to_half(float f);
-
 /* A rows x cols matrix in blocks of 32 columns: w[r][k] = d*u + m. Stored in
  * groups of 16 rows; each (group, block) chunk holds the 16x32 integers
  * interleaved 4 columns at a time (one SIMD lane per row), then 16 d and
@@ -61,7 +57,8 @@ public:
     /* GGUF/ggml block formats, rows stored one after another. */
     static qmatrix from_q4_1(const uint8_t* blocks, int rows, int cols);
     static qmatrix from_q8_0(const uint8_t* blocks, int rows, int cols);
-    /* Quantize float weights (min/max per block) to 4 or 8 bits: tests. */
+    /* Quantize float weights (min/max per block) to 4 or 8 bits (a GGUF
+     * file's F32 matrices; tests). */
     static qmatrix from_float(const float* w, int rows, int cols, int bits);
 
     int rows() const { return rows_; }
@@ -92,31 +89,6 @@ private:
     size_t size_ = 0;
     std::shared_ptr<uint8_t> data_;
 };
-
-/* Activations of n tokens quantized per block of 32: q (n x cols int8),
- * scale and integer sum per (token, block). */
-struct LMSSCC_API qactivations {
-    int n = 0, cols = 0;
-    std::vector<int8_t> q;
-    std::vector<float> scale;
-    std::vector<int32_t> sum;
-};
-LMSSCC_API void quantize_activations(const float* x, int n, int cols, qactivations& out);
-
-/* y[t*rows + r] for row groups [group_begin, group_end), all n tokens. */
-LMSSCC_API void qmatmul(const qmatrix& w,
-                        const qactivations& x,
-                        float* y,
-                        int group_begin,
-                        int group_end,
-                        simd_level level);
-/* The definition, written directly from unit()/block_d()/block_m(): tests. */
-LMSSCC_API void qmatmul_reference(const qmatrix& w, const qactivations& x, float* y);
-
-/* The engine's own elementwise functions (fixed polynomials, no libm). */
-LMSSCC_API void engine_exp(const float* x, float* y, size_t n);
-LMSSCC_API double engine_sin(double x);
-LMSSCC_API double engine_cos(double x);
 
 struct llama_config {
     int n_layer = 0;

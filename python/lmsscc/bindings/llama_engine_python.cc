@@ -45,16 +45,6 @@ void bind_llama_engine(py::module& m)
         "engine_simd_supported",
         [](const std::string& name) { return simd_supported(parse_simd(name)); },
         py::arg("name"));
-    m.def(
-        "engine_exp",
-        [](const f32_array& x) {
-            f32_array y(x.size());
-            engine_exp(x.data(), y.mutable_data(), size_t(x.size()));
-            return y;
-        },
-        py::arg("x"),
-        "The engine's own float32 exp (fixed polynomial, no libm).");
-
     py::class_<qmatrix>(m, "QMatrix")
         .def_static(
             "from_q4_1",
@@ -94,26 +84,7 @@ void bind_llama_engine(py::module& m)
                  for (int r = 0; r < w.rows(); ++r)
                      w.dequantize_row(r, p + size_t(r) * w.cols());
                  return out;
-             })
-        .def(
-            "matmul",
-            [](const qmatrix& w, const f32_array& x, const std::string& simd) {
-                if (x.ndim() != 2 || x.shape(1) != w.cols())
-                    throw std::invalid_argument("x must be a float32 array of shape (n, cols)");
-                const simd_level level = parse_simd(simd);
-                if (!simd_supported(level))
-                    throw std::invalid_argument("SIMD path not available: " + simd);
-                const int n = int(x.shape(0));
-                f32_array y({ n, w.rows() });
-                float* yp = y.mutable_data();
-                py::gil_scoped_release release;
-                qactivations qa;
-                quantize_activations(x.data(), n, w.cols(), qa);
-                qmatmul(w, qa, yp, 0, w.groups(), level);
-                return y;
-            },
-            py::arg("x"), py::arg("simd") = "auto",
-            "Quantize rows of x per block of 32 and multiply: y = x W^T (n x rows).");
+             });
 
     py::class_<llama_engine>(m, "LlamaEngine")
         .def(py::init([](int n_layer, int n_embd, int n_head, int n_head_kv, int n_ff,
