@@ -2,18 +2,31 @@
 
 A PDU is pmt.cons(metadata dict, uniform vector) on a port named 'pdus'.
 Blocks never raise out of a message handler: bad input is logged once per
-kind, counted, and dropped, so the flowgraph keeps running.
+kind, counted, and dropped, so the flowgraph keeps running. An exception that
+is not an input error is a bug of the block: it is dropped too, but logged
+with its traceback and counted under the reason INTERNAL_ERROR.
 """
 
 from __future__ import annotations
 
 import re
+import traceback
 from collections import Counter
 
 import numpy as np
 import pmt
 
 PDU_PORT = pmt.intern("pdus")
+
+# The package refuses input it cannot use with a ValueError or a subclass
+# (BadPdu, MessageFormatError, FrameError, UnicodeDecodeError): a validation
+# drop. Any other exception out of a block's processing (TypeError,
+# IndexError, AttributeError, ...) is a bug: an internal error.
+INPUT_ERRORS = (ValueError,)
+INTERNAL_ERROR = "internal error"  # the drop reason (kind) of every internal error
+# Internal errors of every block in this process, by exception type: what the
+# tests that feed bad input check stays empty (tests/reliability/conftest.py).
+INTERNAL_ERRORS_SEEN = Counter()
 
 _VECTOR_CHECKS = {
     "u8": pmt.is_u8vector,
@@ -99,6 +112,7 @@ class DropCounter:
         self.logger = logger
         self.reasons = Counter()
         self.last = ""  # the last reason, in full
+        self._logged_bugs = set()  # (exception type, file, line) whose traceback was logged
 
     def drop(self, reason: str) -> None:
         self.last = reason
@@ -106,6 +120,18 @@ class DropCounter:
         if self.reasons[key] == 0:
             self.logger.warn(f"dropping PDU: {reason} (further drops of this kind are only counted)")
         self.reasons[key] += 1
+
+    def internal_error(self, error: Exception) -> None:
+        """Drop for a bug (call inside the except clause): counted under
+        INTERNAL_ERROR; the traceback is logged once per place it was raised."""
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        bug = (type(error).__name__, where and where.filename, where and where.lineno)
+        INTERNAL_ERRORS_SEEN[type(error).__name__] += 1
+        if bug not in self._logged_bugs:
+            self._logged_bugs.add(bug)
+            self.logger.error(f"{INTERNAL_ERROR} (a bug, not bad input): "
+                              f"{''.join(traceback.format_exception(error)).rstrip()}")
+        self.drop(f"{INTERNAL_ERROR}: {type(error).__name__}: {error}")
 
     @property
     def total(self) -> int:
@@ -115,9 +141,10 @@ class DropCounter:
 class PduBlock:
     """Mixin for message blocks with one 'pdus' input and one 'pdus' output:
     parse the PDU (``in_kind`` vector, at most ``max_items``), ``process(meta,
-    data)`` -> list of (meta, data, kind) to publish. A ValueError (BadPdu,
-    format errors, bad text) drops the PDU with its reason; any other
-    exception is dropped as an internal error: the flowgraph keeps running.
+    data)`` -> list of (meta, data, kind) to publish. An input error
+    (INPUT_ERRORS: BadPdu, format errors, bad text) drops the PDU with its
+    reason; any other exception is a bug, dropped as an internal error with
+    its traceback logged: the flowgraph keeps running.
 
     Use as ``class b(PduBlock, gr.basic_block)`` and call ``_setup_pdu(name)``
     after ``gr.basic_block.__init__``.
@@ -146,11 +173,11 @@ class PduBlock:
         try:
             meta, data = parse_pdu(msg, self.in_kind, self.max_items)
             outputs = self.process(meta, data)
-        except ValueError as e:
+        except INPUT_ERRORS as e:
             self.drops.drop(str(e))
             return
         except Exception as e:  # never let one message stop the flowgraph
-            self.drops.drop(f"internal error: {type(e).__name__}: {e}")
+            self.drops.internal_error(e)
             return
         for out_meta, out_data, kind in outputs:
             self.message_port_pub(PDU_PORT, make_pdu(out_meta, out_data, kind))
