@@ -15,13 +15,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "llama_engine_internal.h"
 #include "qa_check.h"
+#include "qa_tiny_model.h"
 
 using namespace gr::lmsscc;
 
@@ -58,42 +58,11 @@ static void test_half()
     CHECK(float_to_half(65520.0f) == 0x7c00);             // rounds to inf
 }
 
-/* Raw GGUF blocks, random. */
-static std::vector<uint8_t> random_q4_1(std::mt19937& rng, int rows, int cols)
-{
-    std::vector<uint8_t> raw(size_t(rows) * (cols / 32) * 20);
-    std::uniform_int_distribution<int> byte(0, 255);
-    std::normal_distribution<float> nd(0.0f, 0.02f);
-    for (size_t i = 0; i < raw.size(); i += 20) {
-        const uint16_t d = float_to_half(std::fabs(nd(rng)) / 4.0f);
-        const uint16_t m = float_to_half(nd(rng) * 4.0f);
-        std::memcpy(&raw[i], &d, 2);
-        std::memcpy(&raw[i + 2], &m, 2);
-        for (int j = 0; j < 16; ++j)
-            raw[i + 4 + j] = uint8_t(byte(rng));
-    }
-    return raw;
-}
-
-static std::vector<uint8_t> random_q8_0(std::mt19937& rng, int rows, int cols)
-{
-    std::vector<uint8_t> raw(size_t(rows) * (cols / 32) * 34);
-    std::uniform_int_distribution<int> byte(0, 255);
-    std::normal_distribution<float> nd(0.0f, 0.01f);
-    for (size_t i = 0; i < raw.size(); i += 34) {
-        const uint16_t d = float_to_half(std::fabs(nd(rng)) / 16.0f);
-        std::memcpy(&raw[i], &d, 2);
-        for (int j = 0; j < 32; ++j)
-            raw[i + 2 + j] = uint8_t(byte(rng)); // includes -128
-    }
-    return raw;
-}
-
 static void test_qmatrix_formats()
 {
-    std::mt19937 rng(1);
+    qa::portable_rng rng(1);
     const int rows = 21, cols = 64;
-    const auto raw4 = random_q4_1(rng, rows, cols);
+    const auto raw4 = qa::random_q4_1(rng, rows, cols, 0.005f, 0.08f);
     const qmatrix w4 = qmatrix::from_q4_1(raw4.data(), rows, cols);
     int bad = 0;
     for (int r = 0; r < rows; ++r)
@@ -109,7 +78,7 @@ static void test_qmatrix_formats()
             bad += w4.weight(r, k) != expect;
         }
     CHECK(bad == 0);
-    const auto raw8 = random_q8_0(rng, rows, cols);
+    const auto raw8 = qa::random_q8_0(rng, rows, cols, 0.01f / 16.0f);
     const qmatrix w8 = qmatrix::from_q8_0(raw8.data(), rows, cols);
     bad = 0;
     for (int r = 0; r < rows; ++r)
@@ -124,9 +93,8 @@ static void test_qmatrix_formats()
     CHECK(bad == 0);
     // from_float: reconstruction within half a step (plus half rounding)
     std::vector<float> src(size_t(rows) * cols);
-    std::normal_distribution<float> nd(0.0f, 1.0f);
     for (auto& v : src)
-        v = nd(rng);
+        v = rng.normal();
     const qmatrix wf = qmatrix::from_float(src.data(), rows, cols, 8);
     float worst = 0.0f;
     for (int r = 0; r < rows; ++r)
@@ -137,7 +105,7 @@ static void test_qmatrix_formats()
 
 static void test_matmul_paths()
 {
-    std::mt19937 rng(2);
+    qa::portable_rng rng(2);
     const auto levels = available_levels();
     std::printf("SIMD paths tested:");
     for (auto l : levels)
@@ -147,14 +115,16 @@ static void test_matmul_paths()
         for (int rows : { 1, 16, 37, 64 }) {
             const int cols = 96;
             std::vector<uint8_t> raw =
-                bits == 4 ? random_q4_1(rng, rows, cols) : random_q8_0(rng, rows, cols);
+                bits == 4 ? qa::random_q4_1(rng, rows, cols, 0.005f, 0.08f)
+                          : qa::random_q8_0(rng, rows, cols, 0.01f / 16.0f);
             const qmatrix w = bits == 4 ? qmatrix::from_q4_1(raw.data(), rows, cols)
                                         : qmatrix::from_q8_0(raw.data(), rows, cols);
             for (int n = 1; n <= 19; n += (n < 10 ? 1 : 9)) {
                 std::vector<float> x(size_t(n) * cols);
-                std::normal_distribution<float> nd(0.0f, 1.0f);
-                for (auto& v : x)
-                    v = nd(rng) * (n % 2 == 1 && rng() % 4 == 0 ? 30.0f : 1.0f); // outliers for odd n
+                for (auto& v : x) {
+                    const float outlier = n % 2 == 1 && rng.word() % 4 == 0 ? 30.0f : 1.0f;
+                    v = rng.normal() * outlier; // outliers for odd n
+                }
                 for (int k = 0; k < 32; ++k)
                     x[size_t(k)] = 0.0f; // an all-zero block
                 qactivations qa;
@@ -228,108 +198,21 @@ static void test_math()
     CHECK(ws < 1e-12);
 }
 
-/* ---- tiny random model */
+/* ---- tiny random model (qa_tiny_model.h) */
 
-static llama_config tiny_config(int variant = 0)
-{
-    llama_config c;
-    if (variant == 1) { // head_dim 16 (generic attention path), 2 heads per KV head
-        c.n_layer = 2;
-        c.n_embd = 64;
-        c.n_head = 4;
-        c.n_head_kv = 2;
-        c.n_ff = 96;
-        c.n_vocab = 200;
-        c.rope_theta = 10000.0f;
-        c.n_ctx_max = 256;
-        return c;
-    }
-    c.n_layer = 2;
-    c.n_embd = 192; // head_dim 64 and 3 query heads per KV head, as SmolLM2
-    c.n_head = 3;
-    c.n_head_kv = 1;
-    c.n_ff = 160;
-    c.n_vocab = 200;
-    c.rms_eps = 1e-5f;
-    c.rope_theta = 10000.0f;
-    c.n_ctx_max = 256;
-    return c;
-}
-
-static void load_tiny(llama_engine& e)
-{
-    std::mt19937 rng(7);
-    const llama_config& c = e.config();
-    const int hd = c.n_embd / c.n_head, kv = hd * c.n_head_kv;
-    auto rand_q4 = [&](int rows, int cols) {
-        auto raw = random_q4_1(rng, rows, cols);
-        // scale up so the tiny model has non-trivial attention
-        for (size_t i = 0; i < raw.size(); i += 20) {
-            uint16_t d, m;
-            std::memcpy(&d, &raw[i], 2);
-            std::memcpy(&m, &raw[i + 2], 2);
-            d = float_to_half(half_to_float(d) * 40.0f);
-            m = float_to_half(-7.5f * half_to_float(d));
-            std::memcpy(&raw[i], &d, 2);
-            std::memcpy(&raw[i + 2], &m, 2);
-        }
-        return qmatrix::from_q4_1(raw.data(), rows, cols);
-    };
-    auto emb = random_q8_0(rng, c.n_vocab, c.n_embd);
-    e.set_token_embedding(qmatrix::from_q8_0(emb.data(), c.n_vocab, c.n_embd));
-    std::normal_distribution<float> nd(1.0f, 0.2f);
-    std::vector<float> on(size_t(c.n_embd));
-    for (auto& v : on)
-        v = nd(rng);
-    e.set_output_norm(on);
-    for (int l = 0; l < c.n_layer; ++l) {
-        llama_layer L;
-        L.attn_norm.resize(size_t(c.n_embd));
-        L.ffn_norm.resize(size_t(c.n_embd));
-        for (auto& v : L.attn_norm)
-            v = nd(rng);
-        for (auto& v : L.ffn_norm)
-            v = nd(rng);
-        L.wqkv = rand_q4(c.n_embd + 2 * kv, c.n_embd);
-        L.wo = rand_q4(c.n_embd, c.n_embd);
-        L.w_gate_up = rand_q4(2 * c.n_ff, c.n_embd);
-        L.w_down = rand_q4(c.n_embd, c.n_ff);
-        e.set_layer(l, L);
-    }
-}
-
-static std::vector<int> tiny_tokens(int n, unsigned seed)
-{
-    std::mt19937 rng(seed);
-    std::vector<int> t(static_cast<size_t>(n));
-    for (auto& v : t)
-        v = int(rng() % 200);
-    return t;
-}
-
-/* Token-by-token logits of one stream. */
-static std::vector<float> run_single(llama_engine& e, const std::vector<int>& toks)
-{
-    const int V = e.config().n_vocab;
-    std::vector<float> out(toks.size() * size_t(V));
-    const int s = e.new_stream();
-    for (size_t i = 0; i < toks.size(); ++i)
-        e.step(&s, &toks[i], 1, out.data() + i * V);
-    e.free_stream(s);
-    return out;
-}
+static std::vector<int> tiny_tokens(int n, unsigned seed) { return qa::tiny_tokens(n, seed, 200); }
 
 static void test_engine(int variant)
 {
-    const llama_config c = tiny_config(variant);
+    const llama_config c = qa::tiny_config(variant);
     const int V = c.n_vocab;
     const auto toks_a = tiny_tokens(40, 11), toks_b = tiny_tokens(25, 12);
     llama_engine e(c, 1, simd_level::scalar);
     e.set_parallel_min(0.0, 0.0); // split even the tiny products over threads
-    load_tiny(e);
+    qa::load_tiny(e, 7);
     CHECK(e.ready());
-    const auto ref_a = run_single(e, toks_a);
-    const auto ref_b = run_single(e, toks_b);
+    const auto ref_a = qa::run_single(e, toks_a);
+    const auto ref_b = qa::run_single(e, toks_b);
     CHECK(!same_bits(std::vector<float>(ref_a.begin(), ref_a.begin() + V),
                      std::vector<float>(ref_a.begin() + V, ref_a.begin() + 2 * V)));
     bool finite = true;
@@ -342,7 +225,7 @@ static void test_engine(int variant)
         for (auto l : available_levels()) {
             e.set_threads(threads);
             e.set_simd(l);
-            if (!same_bits(run_single(e, toks_a), ref_a)) {
+            if (!same_bits(qa::run_single(e, toks_a), ref_a)) {
                 std::fprintf(stderr, "engine mismatch threads=%d path=%s\n", threads, simd_name(l));
                 ++g_failures;
             }
@@ -402,8 +285,8 @@ static void test_engine(int variant)
     {
         llama_engine e2(c, 2, best_simd());
         e2.set_parallel_min(0.0, 0.0);
-        load_tiny(e2);
-        CHECK(same_bits(run_single(e2, toks_a), ref_a));
+        qa::load_tiny(e2, 7);
+        CHECK(same_bits(qa::run_single(e2, toks_a), ref_a));
     }
 
     // errors: bad token, bad stream, context overflow
@@ -433,21 +316,11 @@ static void test_engine(int variant)
 
 static std::string digest_string()
 {
-    const llama_config c = tiny_config();
-    llama_engine e(c, 2, best_simd());
-    load_tiny(e);
-    const auto logits = run_single(e, tiny_tokens(60, 21));
-    uint64_t h = 1469598103934665603ull; // FNV-1a over the float bits
-    for (float v : logits) {
-        uint32_t b;
-        std::memcpy(&b, &v, 4);
-        for (int i = 0; i < 4; ++i) {
-            h ^= (b >> (8 * i)) & 0xffu;
-            h *= 1099511628211ull;
-        }
-    }
+    llama_engine e(qa::tiny_config(0), 2, best_simd());
+    qa::load_tiny(e, 7);
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+    std::snprintf(buf, sizeof buf, "%016llx",
+                  (unsigned long long)qa::fnv1a_float_bits(qa::run_single(e, tiny_tokens(60, 21))));
     return buf;
 }
 
