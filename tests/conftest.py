@@ -1,7 +1,9 @@
 """Shared fixtures: a tiny random LM (seconds) and the real default model
-(loaded once, only by the few end-to-end tests that ask for it)."""
+(loaded once, only by the few end-to-end tests that ask for it); every test
+fails if a block dropped a PDU for an internal error."""
 
 import os
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -53,3 +55,26 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "internal_errors_expected: the test makes a block fail on purpose "
+        "(no check that its drops are validation drops)")
+
+
+@pytest.fixture(autouse=True)
+def drops_are_validation_drops(request):
+    """Every drop of a message block, in any test, must be a validation drop
+    (tests/reliability feeds every block bad input): a block that dropped a
+    PDU because of its own bug (an exception that is not an input error,
+    pdu_util.INTERNAL_ERROR) fails the test, even when the drop counts come
+    out as expected."""
+    from gnuradio.lmsscc.pdu_util import INTERNAL_ERRORS_SEEN
+
+    before = Counter(INTERNAL_ERRORS_SEEN)
+    yield
+    new = INTERNAL_ERRORS_SEEN - before
+    if new and not request.node.get_closest_marker("internal_errors_expected"):
+        pytest.fail(f"blocks dropped PDUs for internal errors (bugs, not bad input): {dict(new)}; "
+                    "the block's log has the traceback", pytrace=False)
