@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """SSCC vs JSCC on held-out news sentences: LM-SSCC (with the code's best decoder and with BP-50),
 classical SSCC (best of zstd/brotli) and the DeepSC-style text JSCC, over AWGN and Rayleigh block
-fading; any code and decoder of the library per digital scheme (--schemes).
+fading (--fading none block: python/lmsscc/phy/channels.py; records name them by `channel`, awgn or
+rayleigh, and `fading`); any code and decoder of the library per digital scheme (--schemes).
 
     .venv/bin/python bench/bench_link.py --json bench/out/jscc_vs_sscc.json --plot docs/jscc
     .venv/bin/python bench/bench_link.py --quick --json /tmp/quick.json      # a few minutes, CI
@@ -42,6 +43,7 @@ import torch
 from tqdm import tqdm
 
 from gnuradio.lmsscc import sweep
+from gnuradio.lmsscc.phy.channels import channel_name
 
 REPO = Path(__file__).resolve().parent.parent
 # Default comparison: LM-SSCC and the classical source coder with the code's best decoder ("auto",
@@ -52,6 +54,10 @@ ANALOG_BITS = 32  # float32: what one analog channel use is charged as
 FULL_SNRS = [-4, -2, -1, 0, 1, 2, 3, 4, 6, 8, 10, 15, 20, 25, 30]
 QUICK_SNRS = [-2, 0, 2, 4, 10, 20, 30]
 LM_CACHE = REPO / ".cache" / "bench_jscc_lm_messages.json"
+# The JSCC's channels (phy/channels.py): AWGN and one gain per sentence, as it was trained. Points
+# and records carry their label (awgn, rayleigh), which names each mode here.
+FADING = ("none", "block")
+FADING_OF_CHANNEL = {channel_name(f): f for f in FADING}
 
 
 def parse_args(argv=None):
@@ -60,7 +66,8 @@ def parse_args(argv=None):
     p.add_argument("--sentences", type=int, help="held-out sentences (default 60, quick 6)")
     p.add_argument("--trials", type=int, help="channel realisations per sentence (default 3, quick 2)")
     p.add_argument("--snrs", type=float, nargs="+", help="per-symbol SNRs in dB")
-    p.add_argument("--channels", nargs="+", default=["awgn", "rayleigh"], choices=["awgn", "rayleigh"])
+    p.add_argument("--fading", nargs="+", default=list(FADING), choices=FADING,
+                   help="none = AWGN; block = Rayleigh block fading, one gain per message / sentence")
     p.add_argument("--schemes", nargs="+", default=list(SCHEMES),
                    help="jscc, lm-sscc-DECODER[@CODE] or classic-sscc[-DECODER][@CODE]; DECODER is any "
                         "make_decoder kind (bp, osd2, scl32, hybrid, ...; 'ecct' means --ecct-decoder), "
@@ -87,6 +94,7 @@ def parse_args(argv=None):
     args.sentences = args.sentences or (6 if args.quick else 60)
     args.trials = args.trials or (2 if args.quick else 3)
     args.snrs = args.snrs or (QUICK_SNRS if args.quick else FULL_SNRS)
+    args.channels = [channel_name(f) for f in args.fading]
     try:
         args.parsed = {name: parse_scheme(name, args.ecct_decoder) for name in args.schemes}
     except ValueError as e:
@@ -158,15 +166,15 @@ def lm_messages(texts, lm_name, verify, header_format="compact", engine="hf"):
 
 
 # -- the digital schemes ---------------------------------------------------------------------------
-def run_jscc(codec, texts, snr, channel, trials, seed):
-    from gnuradio.lmsscc.jscc.model import channel as jscc_channel
+def run_jscc(codec, texts, snr, fading, trials, seed):
+    from gnuradio.lmsscc.jscc.model import channel
 
     torch.manual_seed(int(seed))
     ids = torch.cat([codec.token_ids(codec.prepare(t)) for t in texts])
     ids = ids.repeat_interleave(trials, dim=0)
     with torch.inference_mode():
         x = codec.model.encode(ids)
-        y = jscc_channel(x, torch.full((ids.shape[0],), float(snr)), channel)
+        y = channel(x, torch.full((ids.shape[0],), float(snr)), fading)
         pred = codec.model.decode_logits(y).argmax(-1)
     return [codec.vocab.decode(p.tolist()) for p in pred], [codec.channel_uses] * len(texts)
 
@@ -187,18 +195,18 @@ def link_shard(params, shard, seed, context):
     the text; the JSCC returns its received texts. Random draws come from `seed` alone."""
     lo = shard * params["shard_sentences"]
     texts = context["texts"][lo:lo + params["shard_sentences"]]
-    ch, snr, trials = params["channel"], params["snr_db"], params["trials"]
+    fading, snr, trials = FADING_OF_CHANNEL[params["channel"]], params["snr_db"], params["trials"]
     if params["source"] == "jscc":
         from gnuradio.lmsscc.jscc import JSCCCodec
         codec = _cached(("jscc", context["jscc_weights"]), lambda: JSCCCodec(context["jscc_weights"]))
-        hyps, uses = run_jscc(codec, texts, snr, ch, trials, seed.generate_state(1)[0])
+        hyps, uses = run_jscc(codec, texts, snr, fading, trials, seed.generate_state(1)[0])
         return {"hyps": hyps, "uses": uses}
     from gnuradio.lmsscc.jscc.digital import DigitalLink
-    link_args = (params["decoder"], ch, params["code"])
+    link_args = (params["decoder"], fading, params["code"])
     link = _cached(link_args, lambda: DigitalLink(*link_args))
     messages = [bytes.fromhex(m) for m in context["messages"][params["source"]][lo:lo + len(texts)]]
     bursts = [link.burst(m) for m in messages]
-    got = link.receive_many([b for b in bursts for _ in range(trials)], snr, ch, np.random.default_rng(seed))
+    got = link.receive_many([b for b in bursts for _ in range(trials)], snr, fading, np.random.default_rng(seed))
     return {"received": [None if m is None else m.hex() for m in got], "uses": [b.channel_uses for b in bursts]}
 
 
@@ -207,11 +215,11 @@ def sweep_points(args, schemes, texts, messages):
     sentences and messages is part of each point, so a journal never mixes two sources."""
     per_shard = args.shard_sentences or len(texts)
     digest = hashlib.sha256(json.dumps([texts, messages], sort_keys=True).encode()).hexdigest()[:16]
-    return [sweep.Point({"channel": ch, "snr_db": snr, "scheme": s.name, "source": s.source,
+    return [sweep.Point({"channel": channel, "snr_db": snr, "scheme": s.name, "source": s.source,
                          "decoder": s.decoder, "code": s.code, "trials": args.trials,
                          "shard_sentences": per_shard, "sources_sha": digest,
                          "jscc_weights": args.jscc_weights}, -(-len(texts) // per_shard))
-            for ch in args.channels for snr in args.snrs for s in schemes]
+            for channel in args.channels for snr in args.snrs for s in schemes]
 
 
 # -- scoring ----------------------------------------------------------------------------------------
@@ -223,7 +231,7 @@ def score(scheme, channel, snr, texts, hyps, uses, trials, charge):
     es_n0 = 10 ** (snr / 10)
     energy = sum(uses) * es_n0 / chars  # per source character, over N0
     return {
-        "scheme": scheme, "channel": channel, "snr_db": snr,
+        "scheme": scheme, "channel": channel, "fading": FADING_OF_CHANNEL[channel], "snr_db": snr,
         "energy_per_char_db": round(10 * math.log10(energy * charge), 2),
         "energy_per_char_uncharged_db": round(10 * math.log10(energy), 2),
         "sentences": len(texts), "trials": trials,
