@@ -61,6 +61,35 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "internal_errors_expected: the test makes a block fail on purpose "
         "(no check that its drops are validation drops)")
+    config.stash[SIMD_PATHS] = {}
+
+
+# What the SIMD invariance tests covered on this CPU: {(suite, path): ran?}
+SIMD_PATHS = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def require_simd_path(request):
+    """require_simd_path(suite, path, supported): records whether the SIMD
+    path of `suite` runs on this CPU (the terminal summary lists what ran and
+    what did not) and skips the test, saying why, where the CPU lacks it."""
+    def require(suite: str, path: str, supported: bool) -> None:
+        request.config.stash[SIMD_PATHS][(suite, path)] = supported
+        if not supported:
+            pytest.skip(f"{suite}: SIMD path {path} not tested, this CPU lacks it")
+    return require
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    paths = config.stash.get(SIMD_PATHS, {})
+    if not paths:
+        return
+    terminalreporter.section("SIMD paths")
+    for suite in sorted({s for s, _ in paths}):
+        ran = [p for (s, p), ok in paths.items() if s == suite and ok]
+        lacked = [p for (s, p), ok in paths.items() if s == suite and not ok]
+        terminalreporter.write_line(f"{suite}: tested {', '.join(ran) or 'none'}; not tested "
+                                    f"(the CPU lacks them): {', '.join(lacked) or 'none'}")
 
 
 @pytest.fixture(autouse=True)
