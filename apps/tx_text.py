@@ -23,6 +23,8 @@ import math
 import sys
 import time
 
+from gnuradio.lmsscc.phy.channels import FADING
+
 
 def add_common(p):
     p.add_argument("--model", default="default", help="'default', a .gguf file or a local HF folder")
@@ -51,8 +53,9 @@ def parse_args(argv=None):
     p.add_argument("--modulation", default="bpsk", choices=["bpsk", "qpsk", "16qam"])
     p.add_argument("--decoder", default="auto", help="loopback receiver: " + "the channel decoder: auto (the code's best measured: OSD-2 on LDPC(49,24), SCL on Polar codes, docs/channel_coding.md), bp, osd0-osd3, sc, scl8, scl32, ecct, hybrid, hard")
     p.add_argument("--snr", type=float, default=6.0, help="loopback: Es/N0 per channel symbol, dB")
-    p.add_argument("--channel", default="awgn", choices=["awgn", "rayleigh"])
-    p.add_argument("--fading", default="block", choices=["block", "fast"], help="Rayleigh fading kind")
+    p.add_argument("--fading", default="none", choices=FADING,
+                   help="loopback channel: none = AWGN; Rayleigh fading with one gain per burst (block) "
+                        "or a new one every symbol (fast)")
     p.add_argument("--freq-offset", type=float, default=0.0, help="loopback CFO, cycles per sample")
     p.add_argument("--timing-offset", type=float, default=0.0, help="loopback timing offset, samples")
     p.add_argument("--seed", type=int, default=0)
@@ -113,8 +116,7 @@ def energy_report(meta_tx, esn0_db):
 def run_loopback(args, texts):
     from gnuradio.lmsscc.phy.radio import LoopbackLink
 
-    fading = "none" if args.channel == "awgn" else args.fading
-    link = LoopbackLink(args.model, args.code, args.modulation, args.decoder, args.snr, fading,
+    link = LoopbackLink(args.model, args.code, args.modulation, args.decoder, args.snr, args.fading,
                         args.freq_offset, args.timing_offset, args.seed, args.context, args.conversation,
                         args.header_format, args.engine)
     announce(args, link.tx.codec)
@@ -156,12 +158,12 @@ def print_report(args, report, tx_meta):
 
 def run_stream_tx(args, texts):
     """Each message is reported sent only once its burst has left the flowgraph."""
-    from gnuradio.lmsscc.phy import blocks as lb
+    from gnuradio.lmsscc.phy.blocks import link_tx_stream
     from gnuradio.lmsscc.phy.radio import BurstSender, NoRadio, SendError, SendTimeout
 
-    tx_stream = lb.link_tx_stream(args.model, args.code, args.modulation, args.context,
-                                  header_format=args.header_format, conversation=args.conversation,
-                                  tail_zeros=4096 if args.device == "zmq" else 0, engine=args.engine)
+    tx_stream = link_tx_stream(args.model, args.code, args.modulation, args.context,
+                               header_format=args.header_format, conversation=args.conversation,
+                               tail_zeros=4096 if args.device == "zmq" else 0, engine=args.engine)
     announce(args, tx_stream.tx.codec)
     slow_down(tx_stream.tx, args.token_delay)
     try:

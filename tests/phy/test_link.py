@@ -10,9 +10,7 @@ import pmt
 import pytest
 from gnuradio import blocks, digital, gr
 
-from gnuradio.lmsscc.phy import burst as bu
-from gnuradio.lmsscc.phy import channels as ch
-from gnuradio.lmsscc.phy import frame as fr
+from gnuradio.lmsscc.phy import burst, channels, frame
 from gnuradio.lmsscc.phy.modulation import MODULATIONS, constellation, demodulate_llr, modulate
 from gnuradio.lmsscc.phy.radio import LoopbackLink
 
@@ -21,24 +19,24 @@ from testutil import APPS, run_app
 
 
 def test_frame_round_trip_and_crc():
-    f = fr.build_frame(b"LM message bytes", seq=513)
-    assert fr.parse_frame(f) == (513, b"LM message bytes")
+    f = frame.build_frame(b"LM message bytes", seq=513)
+    assert frame.parse_frame(f) == (513, b"LM message bytes")
     bad = bytearray(f)
     bad[7] ^= 1
-    with pytest.raises(fr.FrameError, match="CRC-32"):
-        fr.parse_frame(bytes(bad))
-    with pytest.raises(fr.FrameError, match="truncated"):
-        fr.parse_frame(f[:-2])
+    with pytest.raises(frame.FrameError, match="CRC-32"):
+        frame.parse_frame(bytes(bad))
+    with pytest.raises(frame.FrameError, match="truncated"):
+        frame.parse_frame(f[:-2])
 
 
 def test_phy_header_round_trip_and_check():
     for mod in MODULATIONS:
-        bits = fr.phy_header_bits(mod, 1234)
-        assert fr.parse_phy_header(bits) == (mod, 1234)
-    bits = fr.phy_header_bits("qpsk", 7)
+        bits = frame.phy_header_bits(mod, 1234)
+        assert frame.parse_phy_header(bits) == (mod, 1234)
+    bits = frame.phy_header_bits("qpsk", 7)
     bits[5] ^= 1
-    with pytest.raises(fr.FrameError, match="CRC-16"):
-        fr.parse_phy_header(bits)
+    with pytest.raises(frame.FrameError, match="CRC-16"):
+        frame.parse_phy_header(bits)
 
 
 @pytest.mark.parametrize("name", ["bpsk", "qpsk"])
@@ -65,20 +63,21 @@ def test_modulation_round_trip(name):
 def test_sync_estimates_offsets():
     rng = np.random.default_rng(5)
     data = modulate(rng.integers(0, 2, 1000), "bpsk")
-    s = bu.make_burst(np.ones(49, complex), data)
-    s = ch.frequency_offset(ch.timing_offset(np.concatenate([np.zeros(333), s]), 2.3), 0.0007, 1.1)
-    s = ch.awgn(s, ch.noise_var_for_esn0(10), rng)
-    z = bu.matched_filter(s)
-    (start, metric), = bu.detect(z)
-    det = bu.estimate(z, start, metric)
-    assert abs(det.freq - 0.0007 * bu.SPS) < 5e-4
+    s = burst.make_burst(np.ones(49, complex), data)
+    s = channels.timing_offset(np.concatenate([np.zeros(333), s]), 2.3)
+    s = channels.frequency_offset(s, 0.0007, 1.1)
+    s = channels.awgn(s, channels.noise_var_for_esn0(10), rng)
+    z = burst.matched_filter(s)
+    (start, metric), = burst.detect(z)
+    det = burst.estimate(z, start, metric)
+    assert abs(det.freq - 0.0007 * burst.SPS) < 5e-4
     assert abs(det.snr_db - 10) < 2.5
-    assert abs(start - (333 + 64 + 2.3 + bu.FILTER_DELAY)) < 0.6
+    assert abs(start - (333 + 64 + 2.3 + burst.FILTER_DELAY)) < 0.6
 
 
 def test_noise_only_finds_nothing():
-    z = bu.matched_filter(ch.awgn(np.zeros(20000), 1.0, np.random.default_rng(1)))
-    assert bu.detect(z) == []
+    z = burst.matched_filter(channels.awgn(np.zeros(20000), 1.0, np.random.default_rng(1)))
+    assert burst.detect(z) == []
 
 
 @pytest.fixture(scope="module")
@@ -125,11 +124,11 @@ def test_stream_hier_blocks_loopback(tiny_lm):
     from gnuradio import analog
 
     from gnuradio.lmsscc.pdu_util import make_pdu
-    from gnuradio.lmsscc.phy import blocks as lb
+    from gnuradio.lmsscc.phy import blocks as phy_blocks
 
     texts = [f"Stream message {i}, over a noisy complex stream." for i in range(3)]
-    tx = lb.link_tx_stream(model=tiny_lm, tail_zeros=4096)
-    rx = lb.link_rx_stream(model=tiny_lm, chunk=4096)
+    tx = phy_blocks.link_tx_stream(model=tiny_lm, tail_zeros=4096)
+    rx = phy_blocks.link_rx_stream(model=tiny_lm, chunk=4096)
     add, noise = blocks.add_cc(), analog.noise_source_c(analog.GR_GAUSSIAN, 0.2, 7)
 
     def wire(tb, source, sink):

@@ -9,10 +9,10 @@ import pmt
 import pytest
 from gnuradio import blocks, gr
 
-from gnuradio.lmsscc.fec import blocks as cb
+from gnuradio.lmsscc.fec import blocks as fec_blocks
 from gnuradio.lmsscc.pdu_util import PDU_PORT, make_pdu
-from gnuradio.lmsscc.phy import blocks as lb
-from gnuradio.lmsscc.source import blocks as sb
+from gnuradio.lmsscc.phy import blocks as phy_blocks
+from gnuradio.lmsscc.source import blocks as source_blocks
 
 UNKNOWN_META = {"zz_unknown_key": "kept", "nested_unknown": 17}
 
@@ -89,9 +89,9 @@ def meta_of(msg):
 # ---------------------------------------------------------------- LM blocks
 
 def test_lm_arith_encoder(tiny_lm):
-    enc = sb.lm_arith_encoder(model=tiny_lm, max_tokens=64)
+    enc = source_blocks.lm_arith_encoder(model=tiny_lm, max_tokens=64)
     rec = quiet(enc)
-    bad = common_bad(sb.MAX_PDU_BYTES, "u8")
+    bad = common_bad(source_blocks.MAX_PDU_BYTES, "u8")
     bad["not utf-8"] = u8(b"\xff\xfe\xfd")
     bad["too many tokens"] = u8(("word " * 200).encode())
     out = run_block(enc, bad, u8(b"good message", UNKNOWN_META))
@@ -100,12 +100,12 @@ def test_lm_arith_encoder(tiny_lm):
 
 
 def test_lm_arith_decoder(tiny_lm):
-    codec = sb.make_codec(tiny_lm, 24, 1, 64)
+    codec = source_blocks.make_codec(tiny_lm, 24, 1, 64)
     good = codec.encode("the good one").message
-    other = sb.make_codec(tiny_lm, 20, 1, 64).encode("other precision").message
-    dec = sb.lm_arith_decoder(model=tiny_lm, max_tokens=64)
+    other = source_blocks.make_codec(tiny_lm, 20, 1, 64).encode("other precision").message
+    dec = source_blocks.lm_arith_decoder(model=tiny_lm, max_tokens=64)
     rec = quiet(dec)
-    bad = common_bad(sb.MAX_PDU_BYTES, "u8")
+    bad = common_bad(source_blocks.MAX_PDU_BYTES, "u8")
     header_100_tokens = bytearray(good)
     header_100_tokens[4] = 100  # varint token count of a version-1 header, above max_tokens
     bad.update({
@@ -126,7 +126,7 @@ def test_lm_arith_decoder(tiny_lm):
 
 @pytest.fixture(scope="module")
 def good_burst(tiny_lm):
-    tx = lb.link_tx(model=tiny_lm)
+    tx = phy_blocks.link_tx(model=tiny_lm)
     samples = tx.tx.send("burst for the receiver").samples
     return np.concatenate([np.zeros(300), samples, np.zeros(300)]).astype(np.complex64)
 
@@ -143,9 +143,9 @@ def non_finite_bursts(good_burst):
 
 
 def test_link_tx(tiny_lm):
-    tx = lb.link_tx(model=tiny_lm)
+    tx = phy_blocks.link_tx(model=tiny_lm)
     rec = quiet(tx)
-    bad = common_bad(lb.MAX_TEXT_BYTES, "u8")
+    bad = common_bad(phy_blocks.MAX_TEXT_BYTES, "u8")
     bad["not utf-8"] = u8(b"\xc3\x28 broken")
     out = run_block(tx, bad, u8(b"good text", UNKNOWN_META))
     assert len(out) == 1 and pmt.is_c32vector(pmt.cdr(out[0]))
@@ -154,9 +154,9 @@ def test_link_tx(tiny_lm):
 
 
 def test_link_rx(tiny_lm, good_burst):
-    rx = lb.link_rx(model=tiny_lm)
+    rx = phy_blocks.link_rx(model=tiny_lm)
     rec = quiet(rx)
-    bad = common_bad(lb.MAX_BURST_SAMPLES, "c32")
+    bad = common_bad(phy_blocks.MAX_BURST_SAMPLES, "c32")
     bad.update(non_finite_bursts(good_burst))
     bad["empty"] = c32([])
     out = run_block(rx, bad, c32(good_burst, UNKNOWN_META))
@@ -168,7 +168,7 @@ def test_link_rx(tiny_lm, good_burst):
 
 def test_link_rx_reports_noise_captures_without_text(tiny_lm):
     """Captures with no burst are not malformed: one crc_ok=False report each, no text."""
-    rx = lb.link_rx(model=tiny_lm)
+    rx = phy_blocks.link_rx(model=tiny_lm)
     noise = np.random.default_rng(0).normal(size=(2, 4000)).astype(np.float32)
     msgs = {"noise": c32(noise[0] + 1j * noise[1]), "silence": c32(np.zeros(5000))}
     tb = gr.top_block()
@@ -189,9 +189,9 @@ def test_link_rx_reports_noise_captures_without_text(tiny_lm):
 
 
 def test_burst_channel(good_burst):
-    chan = lb.burst_channel(esn0_db=20, seed=1)
+    chan = phy_blocks.burst_channel(esn0_db=20, seed=1)
     rec = quiet(chan)
-    bad = common_bad(lb.MAX_BURST_SAMPLES, "c32")
+    bad = common_bad(phy_blocks.MAX_BURST_SAMPLES, "c32")
     bad.update(non_finite_bursts(good_burst))
     out = run_block(chan, bad, c32(good_burst, dict(UNKNOWN_META, seq=5)))
     assert len(out) == 1 and pmt.length(pmt.cdr(out[0])) == len(good_burst)
@@ -203,7 +203,7 @@ def test_burst_channel(good_burst):
 def test_link_rx_stream_survives_nan_noise_and_resumes(tiny_lm, good_burst):
     """A stream of noise, a NaN, an Inf, more noise, then a burst: the bad
     samples cost the buffer they were in, the burst after them decodes."""
-    rx = lb.link_rx_stream(model=tiny_lm, chunk=4096)
+    rx = phy_blocks.link_rx_stream(model=tiny_lm, chunk=4096)
     rec = quiet(rx)
     rng = np.random.default_rng(3)
     noise = lambda n: (0.05 * (rng.normal(size=n) + 1j * rng.normal(size=n))).astype(np.complex64)
@@ -232,9 +232,9 @@ def bits_pdu(bits, meta=None):
 
 
 def test_fec_encoder():
-    enc = cb.fec_encoder("LDPC_N49_K24")
+    enc = fec_blocks.fec_encoder("LDPC_N49_K24")
     rec = quiet(enc)
-    bad = common_bad(cb.MAX_PDU_ITEMS, "u8")
+    bad = common_bad(fec_blocks.MAX_PDU_ITEMS, "u8")
     bad["values other than bits"] = bits_pdu([0, 1, 2, 1])
     out = run_block(enc, bad, bits_pdu(np.ones(24), UNKNOWN_META))
     assert len(out) == 1 and pmt.length(pmt.cdr(out[0])) == 49
@@ -243,19 +243,19 @@ def test_fec_encoder():
 
 @pytest.fixture(scope="module")
 def good_llrs():
-    code = cb.load_code("LDPC_N49_K24")
+    code = fec_blocks.load_code("LDPC_N49_K24")
     cw = code.encode(np.ones((1, 24), dtype=np.uint8)).reshape(-1)
     return np.where(cw == 1, 6.0, -6.0).astype(np.float32)
 
 
-@pytest.mark.parametrize("make", [lambda: cb.bp_decoder("LDPC_N49_K24"),
-                                  lambda: cb.ecct_decoder("ecct_LDPC_N49_K24_awgn"),
-                                  lambda: cb.osd_decoder("LDPC_N49_K24")],
+@pytest.mark.parametrize("make", [lambda: fec_blocks.bp_decoder("LDPC_N49_K24"),
+                                  lambda: fec_blocks.ecct_decoder("ecct_LDPC_N49_K24_awgn"),
+                                  lambda: fec_blocks.osd_decoder("LDPC_N49_K24")],
                          ids=["bp_decoder", "ecct_decoder", "osd_decoder"])
 def test_channel_decoders(make, good_llrs):
     dec = make()
     rec = quiet(dec)
-    bad = common_bad(cb.MAX_PDU_ITEMS, "f32")
+    bad = common_bad(fec_blocks.MAX_PDU_ITEMS, "f32")
     nan, inf = good_llrs.copy(), good_llrs.copy()
     nan[3], inf[4] = np.nan, -np.inf
     bad.update({
@@ -274,9 +274,9 @@ def test_channel_decoders(make, good_llrs):
 
 def test_drops_that_differ_only_in_numbers_are_logged_once(tiny_lm):
     """Headers off the air claiming 100, 110, 120 ... tokens: one kind, one log line."""
-    codec = sb.make_codec(tiny_lm, 24, 1, 64)
+    codec = source_blocks.make_codec(tiny_lm, 24, 1, 64)
     good = codec.encode("still fine").message
-    dec = sb.lm_arith_decoder(model=tiny_lm, max_tokens=64)
+    dec = source_blocks.lm_arith_decoder(model=tiny_lm, max_tokens=64)
     rec = quiet(dec)
     bad = {}
     for tokens in range(100, 128, 10):

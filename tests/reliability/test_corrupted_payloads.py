@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gnuradio.lmsscc.pdu_util import make_pdu
 from gnuradio.lmsscc.source import LMCodec, MessageFormatError
-from gnuradio.lmsscc.source import message as fmt
+from gnuradio.lmsscc.source import message as message_format
 from gnuradio.lmsscc.source.blocks import lm_arith_decoder
 
 from flowgraph_util import pdu_meta, run_message_chain
@@ -52,7 +52,7 @@ def check_outcome(codec, damaged, original_text):
 def test_payload_bit_flips_are_flagged(codec, messages, which, data):
     text = TEXTS[which]
     msg = bytearray(messages[text])
-    header_len = fmt.header_bytes(fmt.unpack(bytes(msg))[0])
+    header_len = message_format.header_bytes(message_format.unpack(bytes(msg))[0])
     positions = data.draw(st.lists(st.integers(header_len * 8, len(msg) * 8 - 1), min_size=1,
                                    max_size=8, unique=True))
     for bit in positions:
@@ -67,9 +67,9 @@ def test_random_payloads_under_valid_headers_all_flagged(codec):
     outcomes = []
     for _ in range(120):
         tokens = int(rng.integers(0, MAX_TOKENS + 1))
-        header = fmt.Header(codec.fingerprint, tokens, int(rng.integers(0, 2**32)))
+        header = message_format.Header(codec.fingerprint, tokens, int(rng.integers(0, 2**32)))
         payload = rng.integers(0, 256, int(rng.integers(0, 40)), dtype=np.uint8).tobytes()
-        outcomes.append(check_outcome(codec, fmt.pack(header, payload), None))
+        outcomes.append(check_outcome(codec, message_format.pack(header, payload), None))
     empty_ok = outcomes.count("absorbed")  # tokens == 0 and crc == crc32(b"") only
     assert empty_ok == 0 and outcomes.count("flagged") == 120
 
@@ -80,14 +80,15 @@ def test_header_bit_flips_refused_or_bounded(codec, messages):
     and flagged by the CRC."""
     text = TEXTS[1]
     msg = messages[text]
-    header_len = fmt.header_bytes(fmt.unpack(msg)[0])
+    header_len = message_format.header_bytes(message_format.unpack(msg)[0])
     outcomes = []
     for bit in range(header_len * 8):
         damaged = bytearray(msg)
         damaged[bit // 8] ^= 0x80 >> (bit % 8)
         outcomes.append(check_outcome(codec, bytes(damaged), text))
     assert "absorbed" not in outcomes  # the CRC field or token count changed: never valid
-    assert outcomes.count("refused") >= 8 * (1 + fmt.FINGERPRINT_BYTES)  # version/flags/fingerprint
+    # version/flags/fingerprint
+    assert outcomes.count("refused") >= 8 * (1 + message_format.FINGERPRINT_BYTES)
 
 
 def test_token_count_above_limit_refused_before_any_model_step(tiny_lm, codec):
@@ -103,9 +104,9 @@ def test_token_count_above_limit_refused_before_any_model_step(tiny_lm, codec):
             return original()
 
     guarded = LMCodec(CountingLM(), max_tokens=MAX_TOKENS)
-    header = fmt.Header(guarded.fingerprint, fmt.MAX_TOKENS, 0)
+    header = message_format.Header(guarded.fingerprint, message_format.MAX_TOKENS, 0)
     with pytest.raises(MessageFormatError, match="above this decoder's limit"):
-        guarded.decode(fmt.pack(header, b"\x12\x34"))
+        guarded.decode(message_format.pack(header, b"\x12\x34"))
     assert calls == []
 
 
@@ -116,7 +117,7 @@ def test_decoder_block_passes_no_partial_text(tiny_lm, messages):
     damaged = []
     for text, msg in messages.items():
         m = bytearray(msg)
-        header_len = fmt.header_bytes(fmt.unpack(msg)[0])
+        header_len = message_format.header_bytes(message_format.unpack(msg)[0])
         m[header_len:] = rng.integers(0, 256, len(m) - header_len, dtype=np.uint8).tobytes()
         damaged.append(make_pdu({"i": len(damaged)}, m, "u8"))
     good = make_pdu({"i": 99}, bytearray(messages[TEXTS[0]]), "u8")

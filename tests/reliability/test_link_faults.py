@@ -17,7 +17,7 @@ import pmt
 import pytest
 from gnuradio import blocks, gr
 
-from gnuradio.lmsscc.phy import blocks as lb
+from gnuradio.lmsscc.phy import blocks as phy_blocks
 from gnuradio.lmsscc.phy.link import LinkConfig, Transmitter
 from gnuradio.lmsscc.source.blocks import make_codec
 
@@ -27,7 +27,7 @@ from testutil import APPS
 @pytest.fixture(scope="module")
 def burst_of(tiny_lm):
     """text, seq -> burst samples of a fresh transmitter starting at seq."""
-    codec = make_codec(tiny_lm, 24, 1, 16384, "none", lb.DEFAULT_HEADER_FORMAT)  # as link_tx makes it
+    codec = make_codec(tiny_lm, 24, 1, 16384, "none", phy_blocks.DEFAULT_HEADER_FORMAT)  # as link_tx makes it
 
     def make(text, seq):
         return Transmitter(codec, LinkConfig(), first_seq=seq).send(text).samples.astype(np.complex64)
@@ -40,7 +40,7 @@ def receive_stream(tiny_lm, pieces, seed=0):
     x = np.concatenate([np.zeros(2000, np.complex64), *pieces, np.zeros(30000, np.complex64)])
     rng = np.random.default_rng(seed)
     x = x + 0.03 * (rng.normal(size=len(x)) + 1j * rng.normal(size=len(x)))
-    rx = lb.link_rx_stream(model=tiny_lm, chunk=4096)
+    rx = phy_blocks.link_rx_stream(model=tiny_lm, chunk=4096)
     tb = gr.top_block()
     sink = blocks.message_debug()
     tb.connect(blocks.vector_source_c(x.astype(np.complex64).tolist(), False), rx)

@@ -150,13 +150,13 @@ def test_zmq_sink_binds_localhost_only_by_default(tiny_lm):
     """The flowgraph of apps/tx_text.py --device zmq with the default address
     (port swapped for a free one) accepts connections on 127.0.0.1 and not on
     the machine's outward address."""
-    from gnuradio.lmsscc.phy import blocks as lb
+    from gnuradio.lmsscc.phy import blocks as phy_blocks
     from gnuradio.lmsscc.phy import radio
 
     assert radio.DEFAULT_ZMQ.startswith("tcp://127.0.0.1:")
     port = free_port()
     address = radio.DEFAULT_ZMQ.rsplit(":", 1)[0] + f":{port}"
-    tb = radio.build_tx_stream("zmq", lb.link_tx_stream(model=tiny_lm), address)
+    tb = radio.build_tx_stream("zmq", phy_blocks.link_tx_stream(model=tiny_lm), address)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) == 0
     ip = outward_ip()

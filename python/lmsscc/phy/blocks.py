@@ -23,8 +23,7 @@ from gnuradio import gr
 from ..pdu_util import PDU_PORT, BadPdu, DropCounter, PduBlock, make_pdu
 from ..source.blocks import make_codec
 from ..source.conversation import ConversationDecoder, ConversationEncoder
-from . import burst as bu
-from . import channels as ch
+from . import burst, channels
 from .frame import MAX_CODEWORDS
 from .link import LinkConfig, Receiver, Transmitter
 
@@ -152,7 +151,7 @@ class _ReceiverMixin:
                 if np.isfinite(channel_ber):
                     out.update(channel_ber=round(channel_ber, 6), decoded_ber=round(decoded_ber, 6))
             out.update(crc_ok=bool(r.ok), snr_db=round(float(r.snr_db), 2),
-                       freq_offset=round(float(r.freq) / bu.SPS, 7),  # cycles per sample
+                       freq_offset=round(float(r.freq) / burst.SPS, 7),  # cycles per sample
                        bits_corrected=int(r.bits_corrected),
                        coded_bits=int(r.coded_bits))
             if r.pre_fec_ber is not None:
@@ -265,19 +264,19 @@ class burst_channel(PduBlock, gr.basic_block):
     max_items = MAX_BURST_SAMPLES
 
     def __init__(self, esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
-                 coherence=bu.SPS):
+                 coherence=burst.SPS):
         gr.basic_block.__init__(self, name="burst_channel", in_sig=None, out_sig=None)
         self._setup_pdu("burst_channel")
-        self.esn0_db, self.fading = float(esn0_db), fading
+        self.esn0_db, self.fading = float(esn0_db), channels.check_fading(fading)
         self.freq_offset, self.timing_offset = float(freq_offset), float(timing_offset)
         self.coherence = int(coherence)
         self.rng = np.random.default_rng(int(seed))
 
     def impair(self, samples):
-        x, _ = ch.rayleigh(samples, self.rng, self.fading, self.coherence)
-        x = ch.timing_offset(x, self.timing_offset)
-        x = ch.frequency_offset(x, self.freq_offset, self.rng.uniform(0, 2 * np.pi))
-        return ch.awgn(x, ch.noise_var_for_esn0(self.esn0_db), self.rng)
+        x, _ = channels.rayleigh(samples, self.rng, self.fading, self.coherence)
+        x = channels.timing_offset(x, self.timing_offset)
+        x = channels.frequency_offset(x, self.freq_offset, self.rng.uniform(0, 2 * np.pi))
+        return channels.awgn(x, channels.noise_var_for_esn0(self.esn0_db), self.rng)
 
     def process(self, meta, samples):
         if not np.all(np.isfinite(samples)):

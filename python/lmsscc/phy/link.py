@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..fec import load_code, make_decoder
-from . import burst as bu
+from . import burst
 from .frame import (MAX_CODEWORDS, PHY_HEADER_BITS, FrameError, bits_to_bytes, build_frame, bytes_to_bits,
                     frame_length, parse_frame, parse_phy_header, phy_header_bits)
 from .modulation import MODULATIONS, bits_per_symbol, demodulate_llr, modulate
@@ -89,7 +89,7 @@ class Reception:
 def _payload_symbols(coded_bits: int, bits_per_sym: int) -> int:
     """Payload symbols on the air, pilots included."""
     n_data = -(-coded_bits // bits_per_sym)
-    return len(bu.data_positions(n_data)) + len(bu.pilot_positions(n_data))
+    return len(burst.data_positions(n_data)) + len(burst.pilot_positions(n_data))
 
 
 class Transmitter:
@@ -124,12 +124,12 @@ class Transmitter:
         payload_padded = np.concatenate([payload, np.zeros((-len(payload)) % bps, dtype=np.uint8)])
         data = modulate(payload_padded, cfg.modulation)
         header_sym = modulate(header, "bpsk")
-        samples = bu.make_burst(header_sym, data)
-        n_symbols = len(bu.PREAMBLE) + len(header_sym) + len(bu.insert_pilots(data))
-        burst = Burst(samples, self.seq, r.input_bytes, r.coded_bits, 8 * len(frame),
-                      len(header) + len(payload), n_symbols, r.stats(), payload)
+        samples = burst.make_burst(header_sym, data)
+        n_symbols = len(burst.PREAMBLE) + len(header_sym) + len(burst.insert_pilots(data))
+        sent = Burst(samples, self.seq, r.input_bytes, r.coded_bits, 8 * len(frame),
+                     len(header) + len(payload), n_symbols, r.stats(), payload)
         self.seq = (self.seq + 1) & 0xFFFF
-        return burst
+        return sent
 
 
 class Receiver:
@@ -159,9 +159,9 @@ class Receiver:
         """Every burst found in `samples` (complex baseband at burst.SPS).
         Detections whose PHY header fails are mostly false alarms (correlation
         peaks in noise or data) and are left out unless asked for."""
-        z = bu.matched_filter(samples)
+        z = burst.matched_filter(samples)
         out, busy_until = [], -1.0
-        for start, metric in bu.detect(z):
+        for start, metric in burst.detect(z):
             if start < busy_until:  # a correlation peak inside a burst already decoded
                 continue
             rx = self._receive_one(z, start, metric)
@@ -181,22 +181,22 @@ class Receiver:
         checked out, else just past its PHY header. A header that passed its
         CRC by chance then costs only its own burst, never the ones inside the
         span it announced."""
-        return rx.start + (rx.symbols if rx.message is not None else rx.header_symbols) * bu.SPS
+        return rx.start + (rx.symbols if rx.message is not None else rx.header_symbols) * burst.SPS
 
     def scan(self, samples) -> tuple[list[Reception], int]:
         """For a growing sample buffer: the complete bursts in it, and the index
         from which samples must be kept (an incomplete burst, or the last
         preamble-length of samples, may still need them)."""
-        z = bu.matched_filter(samples)
+        z = burst.matched_filter(samples)
         # A preamble is kept until its PHY header is in the buffer too.
-        head = (len(bu.PREAMBLE) + self._header_symbols() + 8) * bu.SPS
-        tail = head + len(bu.RRC)
+        head = (len(burst.PREAMBLE) + self._header_symbols() + 8) * burst.SPS
+        tail = head + len(burst.RRC)
         out, keep_from, busy_until = [], max(0, len(samples) - tail), -1.0
-        for start, metric in bu.detect(z):
+        for start, metric in burst.detect(z):
             if start < busy_until:
                 continue
-            first_sample = max(0, int(start) - bu.FILTER_DELAY - bu.SPS)
-            if start + head >= len(z) - len(bu.RRC):
+            first_sample = max(0, int(start) - burst.FILTER_DELAY - burst.SPS)
+            if start + head >= len(z) - len(burst.RRC):
                 keep_from = min(keep_from, first_sample)  # PHY header not all in yet
                 break
             rx = self._receive_one(z, start, metric)
@@ -214,13 +214,13 @@ class Receiver:
         return -(-PHY_HEADER_BITS // self.code.k) * self.code.n
 
     def _receive_one(self, z, start, metric) -> Reception:
-        det = bu.estimate(z, start, metric)
+        det = burst.estimate(z, start, metric)
         rx = Reception(None, False, snr_db=det.snr_db, freq=det.freq, start=start)
         n = self.code.n
         n_hdr = self._header_symbols()
-        first = len(bu.PREAMBLE)
+        first = len(burst.PREAMBLE)
         k_hdr = first + np.arange(n_hdr)
-        y = bu.symbols_at(z, det, first, n_hdr) * np.exp(-2j * np.pi * det.freq * k_hdr)
+        y = burst.symbols_at(z, det, first, n_hdr) * np.exp(-2j * np.pi * det.freq * k_hdr)
         llr = demodulate_llr(y, "bpsk", det.noise_var, det.gain)
         hdr_bits, _ = self._decode_codewords(llr, self.header_decoder)
         try:
@@ -234,19 +234,19 @@ class Receiver:
         n_data = -(-(n_cw * n) // bps)
         data_first = first + n_hdr
         symbols = data_first + _payload_symbols(n_cw * n, bps)
-        silent_from = bu.signal_stops(z, det, data_first, symbols)
+        silent_from = burst.signal_stops(z, det, data_first, symbols)
         if silent_from is not None:  # the announced burst is longer than the signal
             rx.error = (f"PHY header implausible: announces {n_cw} codewords ({symbols} symbols) "
                         f"but the signal stops near symbol {silent_from}")
             return rx
         rx.symbols, rx.header_symbols = symbols, data_first
-        if start + symbols * bu.SPS + len(bu.RRC) > len(z):
+        if start + symbols * burst.SPS + len(burst.RRC) > len(z):
             rx.incomplete = True
             return rx
-        phase0, freq = bu.phase_track(z, det, data_first, n_data)
+        phase0, freq = burst.phase_track(z, det, data_first, n_data)
         rx.freq = freq
-        t = data_first + bu.data_positions(n_data)
-        y = bu.symbols_at(z, det, 0, int(t.max()) + 1 if n_data else 0)[t] if n_data else np.zeros(0)
+        t = data_first + burst.data_positions(n_data)
+        y = burst.symbols_at(z, det, 0, int(t.max()) + 1 if n_data else 0)[t] if n_data else np.zeros(0)
         y = y * np.exp(-1j * (phase0 + 2 * np.pi * freq * t))
         llr = demodulate_llr(y, modulation, det.noise_var, abs(det.gain))[: n_cw * n]
         info, decoded = self._decode_codewords(llr, self.decoder)

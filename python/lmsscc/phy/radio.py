@@ -12,7 +12,7 @@ import pmt
 from gnuradio import blocks, gr
 
 from ..pdu_util import PDU_PORT, make_pdu
-from . import blocks as lb
+from . import blocks as phy_blocks  # gnuradio.blocks is `blocks` here
 
 DEVICES = ("loopback", "zmq", "uhd", "hackrf", "soapy")
 DEFAULT_ZMQ = "tcp://127.0.0.1:5555"  # localhost unless the user names an address
@@ -78,14 +78,14 @@ class LoopbackLink:
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", decoder="auto",
                  esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
-                 context="none", conversation=False, header_format=lb.DEFAULT_HEADER_FORMAT,
-                 engine=lb.DEFAULT_ENGINE):
+                 context="none", conversation=False,
+                 header_format=phy_blocks.DEFAULT_HEADER_FORMAT, engine=phy_blocks.DEFAULT_ENGINE):
         self.tb = gr.top_block("lmsscc loopback")
-        self.tx = lb.link_tx(model, code, modulation, context, header_format=header_format,
-                             conversation=conversation, attach_truth=True, engine=engine)
-        self.channel = lb.burst_channel(esn0_db, fading, freq_offset, timing_offset, seed)
-        self.rx = lb.link_rx(model, code, decoder, context, header_format=header_format,
-                             conversation=conversation, engine=engine)
+        self.tx = phy_blocks.link_tx(model, code, modulation, context, header_format=header_format,
+                                     conversation=conversation, attach_truth=True, engine=engine)
+        self.channel = phy_blocks.burst_channel(esn0_db, fading, freq_offset, timing_offset, seed)
+        self.rx = phy_blocks.link_rx(model, code, decoder, context, header_format=header_format,
+                                     conversation=conversation, engine=engine)
         self.tx_log, self.rx_log = _Collector(), _Collector()
         self.tb.msg_connect(self.tx, "pdus", self.channel, "pdus")
         self.tb.msg_connect(self.channel, "pdus", self.rx, "pdus")
