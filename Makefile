@@ -17,7 +17,9 @@ APT_PACKAGES := gnuradio-dev gnuradio cmake g++ make pkg-config pybind11-dev \
 # gnuradio package, skipped by --no-install-recommends); the tests open it
 # headless under Xvfb.
 GUI_PACKAGES := gir1.2-gtk-3.0 python3-gi python3-gi-cairo python3-cairo
-TEST_PACKAGES := xvfb $(GUI_PACKAGES)
+# The known-answer ctest also runs an aarch64 build of the engine under qemu.
+CROSS_PACKAGES := g++-aarch64-linux-gnu qemu-user-static
+TEST_PACKAGES := xvfb $(GUI_PACKAGES) $(CROSS_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GRC_BLOCKS := $(PREFIX)/share/gnuradio/grc/blocks
 
@@ -26,7 +28,11 @@ GRC_BLOCKS := $(PREFIX)/share/gnuradio/grc/blocks
 demo: install
 	$(PY) apps/demo.py
 
-test: install data $(STAMP)/apt-test
+# apt-test first: the configure step then finds the aarch64 cross compiler
+# and qemu; the build is re-configured in case an earlier `make demo`
+# configured it before they were installed.
+test: $(STAMP)/apt-test install data
+	flock $(BUILD).lock bash -c 'cmake $(BUILD) > /dev/null && cmake --build $(BUILD) -j2 > /dev/null'
 	cd $(BUILD) && ctest --output-on-failure
 	$(PY) -m pytest -q tests
 
