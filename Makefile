@@ -1,4 +1,5 @@
-# gr-lmsscc: `make demo` runs the main job, `make test` runs every test.
+# gr-lmsscc: `make demo` runs the main job, `make test` runs every test
+# (ctest: the C++ tests and the Python suite).
 # Each first does its own idempotent set-up: Debian packages, the venv, the
 # C++ build and the install into a prefix inside the venv.
 
@@ -34,7 +35,6 @@ demo: install
 test: $(STAMP)/apt-test install data
 	flock $(BUILD).lock bash -c 'cmake $(BUILD) > /dev/null && cmake --build $(BUILD) -j2 > /dev/null'
 	cd $(BUILD) && ctest --output-on-failure
-	$(PY) -m pytest -q tests
 
 # The Companion with this module's interpreter (torch, transformers) and blocks.
 grc: install $(STAMP)/apt-gui
@@ -78,14 +78,15 @@ $(STAMP)/venv: $(STAMP)/apt requirements.txt requirements-nodeps.txt
 
 # Rebuilt when any C++/CMake/Python/GRC source changes; cmake itself only
 # recompiles what changed.
-SOURCES := $(shell find CMakeLists.txt lib include python grc -type f \
+SOURCES := $(shell find CMakeLists.txt tests/CMakeLists.txt lib include python grc -type f \
 	-not -path '*/__pycache__/*' 2>/dev/null)
 
 # flock: two builds in one tree at once (several shells) would corrupt it.
 $(STAMP)/install: $(STAMP)/venv $(SOURCES)
 	flock $(BUILD).lock bash -c 'set -e; \
 		cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
-			-DPYTHON_EXECUTABLE=$(abspath $(PY)) > $(BUILD).cmake.log || (cat $(BUILD).cmake.log; false); \
+			-DPYTHON_EXECUTABLE=$(abspath $(PY)) -DLMSSCC_PYTHON=$(abspath $(PY)) \
+			> $(BUILD).cmake.log || (cat $(BUILD).cmake.log; false); \
 		cmake --build $(BUILD) -j2; \
 		cmake --install $(BUILD) > /dev/null'
 	echo "$(PREFIX)/lib/python3.11/site-packages" > $(SITE)/gr-lmsscc.pth
