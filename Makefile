@@ -76,9 +76,9 @@ $(STAMP)/venv: $(STAMP)/apt requirements.txt requirements-nodeps.txt
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	@mkdir -p $(STAMP) && touch $@
 
-# Rebuilt when any C++/CMake/Python/GRC source changes; cmake itself only
+# Rebuilt when any C++/CMake/Python/GRC source or app changes; cmake itself only
 # recompiles what changed.
-SOURCES := $(shell find CMakeLists.txt tests/CMakeLists.txt lib include python grc -type f \
+SOURCES := $(shell find CMakeLists.txt tests/CMakeLists.txt lib include python grc apps -type f \
 	-not -path '*/__pycache__/*' 2>/dev/null)
 
 # flock: two builds in one tree at once (several shells) would corrupt it.

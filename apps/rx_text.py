@@ -17,18 +17,18 @@ import queue
 import sys
 import time
 
-from tx_text import add_common
+from gnuradio.lmsscc.phy.cli import add_decoder_option, add_link_options
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--device", default="zmq", choices=["zmq", "uhd", "hackrf", "soapy"])
-    p.add_argument("--decoder", default="auto", help="the channel decoder: auto (the code's best measured: OSD-2 on LDPC(49,24), SCL on Polar codes, docs/channel_coding.md), bp, osd0-osd3, sc, scl8, scl32, ecct, hybrid, hard")
+    add_decoder_option(p)
     p.add_argument("--count", type=int, default=0, help="exit after this many messages (0: no limit)")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after this many seconds (0: no limit)")
     p.add_argument("--chunk", type=int, default=4096, help="samples between burst scans")
-    add_common(p)
+    add_link_options(p)
     return p.parse_args(argv)
 
 
