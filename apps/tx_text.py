@@ -24,25 +24,7 @@ import sys
 import time
 
 from gnuradio.lmsscc.phy.channels import FADING
-
-
-def add_common(p):
-    p.add_argument("--model", default="default", help="'default', a .gguf file or a local HF folder")
-    p.add_argument("--context", default="none", help="priming context: none, europarl, news, radio or a file")
-    p.add_argument("--conversation", action="store_true", help="code each message after the earlier ones")
-    p.add_argument("--engine", default="auto", choices=["auto", "hf", "native"],
-                   help="LM engine (docs/engine.md): auto = native (~8x faster) for Llama-family GGUF "
-                        "models, the default one included, hf otherwise; both ends must agree")
-    p.add_argument("--header-format", default="lean", choices=["standard", "compact", "lean"],
-                   help="LM message format (docs/message_format.md; lean is the smallest); "
-                        "both ends must agree")
-    p.add_argument("--code", default="LDPC_N49_K24", help="channel code (see docs/channel_coding.md)")
-    p.add_argument("--zmq-address", default="tcp://127.0.0.1:5555", help="ZMQ endpoint (localhost by default)")
-    p.add_argument("--args", default="", help="SDR device arguments")
-    p.add_argument("--freq", type=float, default=915e6, help="centre frequency, Hz")
-    p.add_argument("--rate", type=float, default=1e6, help="sample rate, Hz")
-    p.add_argument("--gain", type=float, default=0.0, help="gain, dB")
-    p.add_argument("--json", action="store_true", help="one JSON object per message instead of text")
+from gnuradio.lmsscc.phy.cli import add_decoder_option, add_link_options
 
 
 def parse_args(argv=None):
@@ -51,7 +33,7 @@ def parse_args(argv=None):
     p.add_argument("messages", nargs="*", help="messages (default: lines of stdin)")
     p.add_argument("--device", default="loopback", choices=["loopback", "zmq", "uhd", "hackrf", "soapy"])
     p.add_argument("--modulation", default="bpsk", choices=["bpsk", "qpsk", "16qam"])
-    p.add_argument("--decoder", default="auto", help="loopback receiver: " + "the channel decoder: auto (the code's best measured: OSD-2 on LDPC(49,24), SCL on Polar codes, docs/channel_coding.md), bp, osd0-osd3, sc, scl8, scl32, ecct, hybrid, hard")
+    add_decoder_option(p, "loopback receiver: ")
     p.add_argument("--snr", type=float, default=6.0, help="loopback: Es/N0 per channel symbol, dB")
     p.add_argument("--fading", default="none", choices=FADING,
                    help="loopback channel: none = AWGN; Rayleigh fading with one gain per burst (block) "
@@ -65,7 +47,7 @@ def parse_args(argv=None):
     p.add_argument("--send-timeout", type=float, default=900.0,
                    help="zmq/SDR: seconds a message may take to be coded and leave the flowgraph")
     p.add_argument("--token-delay", type=float, default=0.0, help=argparse.SUPPRESS)  # tests: a slow model
-    add_common(p)
+    add_link_options(p)
     return p.parse_args(argv)
 
 
