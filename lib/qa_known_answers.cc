@@ -6,23 +6,29 @@
  *  - engine_tiny.txt: a digest of the engine's logits for fixed tokens on the
  *    tiny random model (qa_tiny_model.h) on every SIMD path of the CPU, a
  *    digest of the CDFs the quantizer makes of them, and the bytes of the
- *    tokens coded with those CDFs.
+ *    tokens coded with those CDFs;
+ *  - engine_math.txt: digests of the engine's own exp, sin and cos on fixed
+ *    grids (their small changes can vanish in the int8 activations of a
+ *    tiny model, yet move the logits of a real one).
  * A round trip cannot see a change that alters encoder and decoder alike;
  * such a change would still break every message already sent, and a
  * receiver on another CPU or architecture would disagree with the sender.
  *
- *     qa_known_answers DIR                   check DIR/range_coder.txt and DIR/engine_tiny.txt
- *     qa_known_answers --generate range_coder|engine_tiny   print a new file (intended changes only)
+ *     qa_known_answers DIR        check the three files in DIR
+ *     qa_known_answers --generate range_coder|engine_tiny|engine_math
+ *                                 print a new file (intended changes only)
  */
 
 #include <gnuradio/lmsscc/cdf_quantizer.h>
 #include <gnuradio/lmsscc/llama_engine.h>
 #include <gnuradio/lmsscc/range_coder.h>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "llama_engine_internal.h"
 #include "qa_check.h"
 #include "qa_tiny_model.h"
 #include "qa_vector_file.h"
@@ -320,11 +326,85 @@ void check_engine_case(const qa::vector_case& v)
     for (const auto& p : pinned) {
         const std::string expect = qa::joined_hex(v, p.first);
         if (p.second != expect) {
-            std::fprintf(stderr, "engine %s: %s differs\n  expected %s\n  got      %s\n",
+            std::fprintf(stderr, "engine %s: %s does not match\n  expected %s\n  got      %s\n",
                          c.name.c_str(), p.first.c_str(), expect.c_str(), p.second.c_str());
             ++g_failures;
         }
     }
+}
+
+/* ---------------------------------------------------------------- own math */
+
+struct grid {
+    double start = 0.0, step = 0.0;
+    size_t count = 0;
+};
+
+grid grid_from(const qa::vector_case& v, const std::string& key)
+{
+    const auto& w = v.one(key);
+    if (w.size() != 3)
+        throw std::runtime_error("engine_math " + v.name + ": " + key + " takes start step count");
+    return { std::stod(w[0]), std::stod(w[1]), size_t(std::stoull(w[2])) };
+}
+
+/* exp of float(start + i*step): the grid values are exact in float. */
+std::string exp_digest(const grid& g)
+{
+    std::vector<float> x(g.count), y(g.count);
+    for (size_t i = 0; i < g.count; ++i)
+        x[i] = float(g.start + double(i) * g.step);
+    engine_exp(x.data(), y.data(), y.size());
+    return qa::to_hex64(qa::fnv1a_float_bits(y));
+}
+
+/* sin and cos of start + i*step (double), each result as two 32-bit words. */
+std::string sincos_digest(const grid& g)
+{
+    std::vector<uint32_t> words;
+    for (size_t i = 0; i < g.count; ++i) {
+        const double a = g.start + double(i) * g.step;
+        for (double r : { engine_sin(a), engine_cos(a) }) {
+            uint64_t b;
+            std::memcpy(&b, &r, 8);
+            words.push_back(uint32_t(b));
+            words.push_back(uint32_t(b >> 32));
+        }
+    }
+    return qa::to_hex64(qa::fnv1a_words(words));
+}
+
+const grid EXP_GRID{ -90.0, 45.0 / 2048.0, 8192 };
+const grid SINCOS_GRID{ 0.0, 0.37, 4096 };
+
+void print_math_file()
+{
+    std::printf("# The engine's own exp (float) and sin, cos (double): FNV-1a-64 digests of the\n"
+                "# results' bits (little-endian; sin then cos per angle) on the grids\n"
+                "# start + i * step, i < count. Written by `qa_known_answers --generate\n"
+                "# engine_math`; regenerate only for an intended change of the engine's numerics.\n");
+    std::printf("\n[engine_math own_functions]\nexp_grid %.17g %.17g %zu\nexp_fnv1a64 %s\n",
+                EXP_GRID.start, EXP_GRID.step, EXP_GRID.count, exp_digest(EXP_GRID).c_str());
+    std::printf("sincos_grid %.17g %.17g %zu\nsincos_fnv1a64 %s\n", SINCOS_GRID.start,
+                SINCOS_GRID.step, SINCOS_GRID.count, sincos_digest(SINCOS_GRID).c_str());
+}
+
+void check_math_case(const qa::vector_case& v)
+{
+    const std::pair<std::string, std::string> pinned[] = {
+        { "exp_fnv1a64", exp_digest(grid_from(v, "exp_grid")) },
+        { "sincos_fnv1a64", sincos_digest(grid_from(v, "sincos_grid")) },
+    };
+    for (const auto& p : pinned) {
+        const std::string expect = qa::joined_hex(v, p.first);
+        if (p.second != expect) {
+            std::fprintf(stderr, "engine_math %s: %s does not match\n  expected %s\n  got      %s\n",
+                         v.name.c_str(), p.first.c_str(), expect.c_str(), p.second.c_str());
+            ++g_failures;
+        }
+    }
+    std::printf("engine_math %s: exp %s, sin/cos %s\n", v.name.c_str(), pinned[0].second.c_str(),
+                pinned[1].second.c_str());
 }
 
 /* Every case of a file; a file without cases is an error, not a pass. */
@@ -355,8 +435,12 @@ int main(int argc, char** argv)
         print_engine_file();
         return 0;
     }
+    if (arg == "--generate" && argc == 3 && std::string(argv[2]) == "engine_math") {
+        print_math_file();
+        return 0;
+    }
     if (argc != 2 || arg.empty() || arg[0] == '-') {
-        std::fprintf(stderr, "usage: %s VECTOR_DIR | --generate range_coder|engine_tiny\n",
+        std::fprintf(stderr, "usage: %s VECTOR_DIR | --generate range_coder|engine_tiny|engine_math\n",
                      argv[0]);
         return 2;
     }
@@ -367,6 +451,7 @@ int main(int argc, char** argv)
     try {
         check_file(arg + "/range_coder.txt", "range_coder", check_rc_case);
         check_file(arg + "/engine_tiny.txt", "engine", check_engine_case);
+        check_file(arg + "/engine_math.txt", "engine_math", check_math_case);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "qa_known_answers: %s\n", e.what());
         return 1;
