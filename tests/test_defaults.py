@@ -12,7 +12,7 @@ import yaml
 from gnuradio.lmsscc.phy import blocks as phy_blocks
 from gnuradio.lmsscc.phy.radio import LoopbackLink
 from gnuradio.lmsscc.source import blocks as source_blocks
-from gnuradio.lmsscc.source.models import choose_engine, default_gguf_path, resolve_engine
+from gnuradio.lmsscc.source.lm import choose_engine, default_gguf_path, resolve_engine
 
 from testutil import installed_grc_dir, run_app
 

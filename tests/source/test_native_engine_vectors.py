@@ -66,7 +66,7 @@ def prefill(engine, tokens):
 
 
 def build(path):
-    from gnuradio.lmsscc.source.models.native import build_engine
+    from gnuradio.lmsscc.source.native_engine import build_engine
 
     return build_engine(path, threads=2)
 
