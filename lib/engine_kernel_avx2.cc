@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: the AVX2 matrix product kernel. Compiled with -mavx2
  * -mf16c (lib/CMakeLists.txt) and called only when the running CPU has both
@@ -50,8 +51,8 @@ void tile_avx2(const qmatrix& w, const qactivations& x, float* y, int g, int t0)
                         _mm256_load_si256(reinterpret_cast<const __m256i*>(c + 64 * j + 32 * h)),
                         flip); // signed q = u - 128
             }
-            const __m256 d = _mm256_cvtph_ps(
-                _mm_load_si128(reinterpret_cast<const __m128i*>(c + qb + 16 * h)));
+            const __m256 d =
+                _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(c + qb + 16 * h)));
             const __m256 m = _mm256_cvtph_ps(
                 _mm_load_si128(reinterpret_cast<const __m128i*>(c + qb + 2 * QGROUP + 16 * h)));
             for (int s = 0; s < NT; ++s) {
@@ -74,8 +75,8 @@ void tile_avx2(const qmatrix& w, const qactivations& x, float* y, int g, int t0)
                 const __m256 t1 = _mm256_mul_ps(d, _mm256_cvtepi32_ps(is));
                 const __m256 t2 = _mm256_mul_ps(m, _mm256_set1_ps(float(xsum)));
                 const __m256 blk = _mm256_add_ps(t1, t2);
-                acc[s] = _mm256_add_ps(acc[s],
-                                       _mm256_mul_ps(blk, _mm256_set1_ps(x.scale[tt * nb + b])));
+                acc[s] =
+                    _mm256_add_ps(acc[s], _mm256_mul_ps(blk, _mm256_set1_ps(x.scale[tt * nb + b])));
             }
         }
         const int base = g * QGROUP + 8 * h;
@@ -102,10 +103,17 @@ void run_avx2(const qmatrix& w, const qactivations& x, float* y, int g0, int g1)
         for (; t + 4 <= x.n; t += 4)
             tile_avx2<BITS, 4>(w, x, y, g, t);
         switch (x.n - t) {
-        case 3: tile_avx2<BITS, 3>(w, x, y, g, t); break;
-        case 2: tile_avx2<BITS, 2>(w, x, y, g, t); break;
-        case 1: tile_avx2<BITS, 1>(w, x, y, g, t); break;
-        default: break;
+        case 3:
+            tile_avx2<BITS, 3>(w, x, y, g, t);
+            break;
+        case 2:
+            tile_avx2<BITS, 2>(w, x, y, g, t);
+            break;
+        case 1:
+            tile_avx2<BITS, 1>(w, x, y, g, t);
+            break;
+        default:
+            break;
         }
     }
 }

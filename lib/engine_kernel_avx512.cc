@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: the AVX-512 VNNI matrix product kernel. Compiled with
  * -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx2 -mf16c (lib/CMakeLists.txt)
@@ -62,7 +63,8 @@ void tile_avx512(const qmatrix& w, const qactivations& x, float* y, int g, int t
             const __m512 t1 = _mm512_mul_ps(d, _mm512_cvtepi32_ps(is));
             const __m512 t2 = _mm512_mul_ps(m, _mm512_set1_ps(float(x.sum[tt * nb + b])));
             const __m512 blk = _mm512_add_ps(t1, t2);
-            acc[s] = _mm512_add_ps(acc[s], _mm512_mul_ps(blk, _mm512_set1_ps(x.scale[tt * nb + b])));
+            acc[s] =
+                _mm512_add_ps(acc[s], _mm512_mul_ps(blk, _mm512_set1_ps(x.scale[tt * nb + b])));
         }
     }
     const int base = g * QGROUP;
@@ -80,14 +82,29 @@ void run_avx512(const qmatrix& w, const qactivations& x, float* y, int g0, int g
         for (; t + 8 <= x.n; t += 8)
             tile_avx512<BITS, 8>(w, x, y, g, t);
         switch (x.n - t) {
-        case 7: tile_avx512<BITS, 7>(w, x, y, g, t); break;
-        case 6: tile_avx512<BITS, 6>(w, x, y, g, t); break;
-        case 5: tile_avx512<BITS, 5>(w, x, y, g, t); break;
-        case 4: tile_avx512<BITS, 4>(w, x, y, g, t); break;
-        case 3: tile_avx512<BITS, 3>(w, x, y, g, t); break;
-        case 2: tile_avx512<BITS, 2>(w, x, y, g, t); break;
-        case 1: tile_avx512<BITS, 1>(w, x, y, g, t); break;
-        default: break;
+        case 7:
+            tile_avx512<BITS, 7>(w, x, y, g, t);
+            break;
+        case 6:
+            tile_avx512<BITS, 6>(w, x, y, g, t);
+            break;
+        case 5:
+            tile_avx512<BITS, 5>(w, x, y, g, t);
+            break;
+        case 4:
+            tile_avx512<BITS, 4>(w, x, y, g, t);
+            break;
+        case 3:
+            tile_avx512<BITS, 3>(w, x, y, g, t);
+            break;
+        case 2:
+            tile_avx512<BITS, 2>(w, x, y, g, t);
+            break;
+        case 1:
+            tile_avx512<BITS, 1>(w, x, y, g, t);
+            break;
+        default:
+            break;
         }
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: the float parts of a layer; see engine_layers.h. */
 
@@ -17,8 +18,7 @@ namespace detail {
  * whatever its visibility. */
 namespace {
 
-LMSSCC_CLONES void
-rmsnorm_impl(const float* x, const float* w, float* y, int n, int dim, float eps)
+LMSSCC_CLONES void rmsnorm_impl(const float* x, const float* w, float* y, int n, int dim, float eps)
 {
     for (int t = 0; t < n; ++t) {
         const float* xt = x + size_t(t) * dim;
@@ -52,7 +52,8 @@ LMSSCC_INLINE float softmax_unscaled(float* s, int T)
 /* Scores of M query heads (compile-time) against all positions. */
 template <int HD, int M>
 LMSSCC_INLINE void qk_pass(const float* __restrict K, int nkv, int kvh, int nchunks,
-                           const float* __restrict q, float* __restrict sc, size_t tpad, float scale)
+                           const float* __restrict q, float* __restrict sc, size_t tpad,
+                           float scale)
 {
     for (int c = 0; c < nchunks; ++c) {
         const float* kc = K + (size_t(c) * nkv + kvh) * size_t(HD) * KCHUNK;
@@ -106,8 +107,8 @@ LMSSCC_INLINE void pv_pass(const float* __restrict V, int nkv, int kvh, int T,
  * sc: NQ x (T rounded up to 16) floats of scratch. */
 template <int HD, int NQ>
 LMSSCC_INLINE void attend_group_t(const float* __restrict K, const float* __restrict V, int nkv,
-                                  int kvh, int T, const float* __restrict q,
-                                  float* __restrict out, float* __restrict sc)
+                                  int kvh, int T, const float* __restrict q, float* __restrict out,
+                                  float* __restrict sc)
 {
     const int nchunks = (T + KCHUNK - 1) / KCHUNK;
     const size_t tpad = size_t(nchunks) * KCHUNK;
@@ -116,7 +117,7 @@ LMSSCC_INLINE void attend_group_t(const float* __restrict K, const float* __rest
     qk_pass<HD, QKH>(K, nkv, kvh, nchunks, q, sc, tpad, scale);
     if (NQ > 4)
         qk_pass<HD, (NQ > 4 ? NQ - 4 : 1)>(K, nkv, kvh, nchunks, q + 4 * HD, sc + 4 * tpad, tpad,
-                                          scale);
+                                           scale);
     float inv[NQ];
     for (int i = 0; i < NQ; ++i) {
         inv[i] = softmax_unscaled(sc + size_t(i) * tpad, T);
@@ -136,18 +137,29 @@ LMSSCC_INLINE bool attend_dispatch(const float* K, const float* V, int nkv, int 
                                    const float* q, float* out, float* sc)
 {
     switch (nq) {
-    case 1: attend_group_t<HD, 1>(K, V, nkv, kvh, T, q, out, sc); return true;
-    case 2: attend_group_t<HD, 2>(K, V, nkv, kvh, T, q, out, sc); return true;
-    case 3: attend_group_t<HD, 3>(K, V, nkv, kvh, T, q, out, sc); return true;
-    case 4: attend_group_t<HD, 4>(K, V, nkv, kvh, T, q, out, sc); return true;
-    case 8: attend_group_t<HD, 8>(K, V, nkv, kvh, T, q, out, sc); return true;
-    default: return false;
+    case 1:
+        attend_group_t<HD, 1>(K, V, nkv, kvh, T, q, out, sc);
+        return true;
+    case 2:
+        attend_group_t<HD, 2>(K, V, nkv, kvh, T, q, out, sc);
+        return true;
+    case 3:
+        attend_group_t<HD, 3>(K, V, nkv, kvh, T, q, out, sc);
+        return true;
+    case 4:
+        attend_group_t<HD, 4>(K, V, nkv, kvh, T, q, out, sc);
+        return true;
+    case 8:
+        attend_group_t<HD, 8>(K, V, nkv, kvh, T, q, out, sc);
+        return true;
+    default:
+        return false;
     }
 }
 
 /* Any head dimension (multiple of 16 not specialised): same operation order. */
-LMSSCC_INLINE void attend_group_any(const float* K, const float* V, int nkv, int kvh, int hd,
-                                    int T, int nq, const float* q, float* out, float* sc)
+LMSSCC_INLINE void attend_group_any(const float* K, const float* V, int nkv, int kvh, int hd, int T,
+                                    int nq, const float* q, float* out, float* sc)
 {
     const int nchunks = (T + KCHUNK - 1) / KCHUNK;
     const size_t tpad = size_t(nchunks) * KCHUNK;

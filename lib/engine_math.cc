@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: its own elementwise functions (fixed polynomials, no
  * libm, so results do not depend on the C library): exp for the softmax and
@@ -19,9 +20,9 @@ namespace {
 inline double sin_poly(double r)
 {
     const double r2 = r * r;
-    double s = 1.0 / 6227020800.0;      // 1/13!
-    s = s * r2 - 1.0 / 39916800.0;      // 1/11!
-    s = s * r2 + 1.0 / 362880.0;        // 1/9!
+    double s = 1.0 / 6227020800.0; // 1/13!
+    s = s * r2 - 1.0 / 39916800.0; // 1/11!
+    s = s * r2 + 1.0 / 362880.0;   // 1/9!
     s = s * r2 - 1.0 / 5040.0;
     s = s * r2 + 1.0 / 120.0;
     s = s * r2 - 1.0 / 6.0;
@@ -32,9 +33,9 @@ inline double sin_poly(double r)
 inline double cos_poly(double r)
 {
     const double r2 = r * r;
-    double c = 1.0 / 87178291200.0;     // 1/14!
-    c = c * r2 - 1.0 / 479001600.0;     // 1/12!
-    c = c * r2 + 1.0 / 3628800.0;       // 1/10!
+    double c = 1.0 / 87178291200.0; // 1/14!
+    c = c * r2 - 1.0 / 479001600.0; // 1/12!
+    c = c * r2 + 1.0 / 3628800.0;   // 1/10!
     c = c * r2 - 1.0 / 40320.0;
     c = c * r2 + 1.0 / 720.0;
     c = c * r2 - 1.0 / 24.0;
@@ -61,10 +62,14 @@ double engine_sin(double x)
     int64_t q;
     const double r = reduce_half_pi(x, q);
     switch (((q % 4) + 4) % 4) {
-    case 0: return sin_poly(r);
-    case 1: return cos_poly(r);
-    case 2: return -sin_poly(r);
-    default: return -cos_poly(r);
+    case 0:
+        return sin_poly(r);
+    case 1:
+        return cos_poly(r);
+    case 2:
+        return -sin_poly(r);
+    default:
+        return -cos_poly(r);
     }
 }
 
@@ -73,10 +78,14 @@ double engine_cos(double x)
     int64_t q;
     const double r = reduce_half_pi(x, q);
     switch (((q % 4) + 4) % 4) {
-    case 0: return cos_poly(r);
-    case 1: return -sin_poly(r);
-    case 2: return -cos_poly(r);
-    default: return sin_poly(r);
+    case 0:
+        return cos_poly(r);
+    case 1:
+        return -sin_poly(r);
+    case 2:
+        return -cos_poly(r);
+    default:
+        return sin_poly(r);
     }
 }
 

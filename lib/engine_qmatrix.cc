@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: block-quantized weight matrices (from GGUF Q4_1 / Q8_0
  * blocks, or quantized from floats) in the kernels' interleaved layout, and
@@ -214,8 +215,8 @@ qmatrix qmatrix::from_float(const float* src, int rows, int cols, int bits)
 
 namespace {
 
-LMSSCC_CLONES void
-quantize_rows(const float* x, int n, int cols, int8_t* qout, float* scale, int32_t* sums)
+LMSSCC_CLONES void quantize_rows(const float* x, int n, int cols, int8_t* qout, float* scale,
+                                 int32_t* sums)
 {
     const int nb = cols / QBLOCK;
     for (int t = 0; t < n; ++t) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc deterministic Llama engine; see include/gnuradio/lmsscc/llama_engine.h
  * and docs/engine.md. This file holds the engine itself (weights, streams and
@@ -37,7 +38,7 @@ using detail::thread_pool;
 
 namespace {
 // Defaults of llama_engine::set_parallel_min (scheduling only, never results)
-constexpr double PARALLEL_MIN_MACS = 1.0e6;  // smaller matrix products stay on one thread
+constexpr double PARALLEL_MIN_MACS = 1.0e6;     // smaller matrix products stay on one thread
 constexpr double PARALLEL_MIN_ATTN = 9.0 * 192; // (positions x heads) below: one thread
 } // namespace
 
@@ -156,7 +157,6 @@ struct llama_engine::impl {
             },
             nchunks);
     }
-
 };
 
 llama_engine::llama_engine(const llama_config& c, int threads, simd_level level) : d_(new impl)
@@ -214,7 +214,8 @@ void llama_engine::set_layer(int index, const llama_layer& L)
         throw std::out_of_range("layer index out of range");
     auto shape = [](const qmatrix& m, int r, int k, const char* what) {
         if (m.rows() != r || m.cols() != k)
-            throw std::invalid_argument(std::string("layer matrix ") + what + " has the wrong shape");
+            throw std::invalid_argument(std::string("layer matrix ") + what +
+                                        " has the wrong shape");
     };
     shape(L.wqkv, d_->qkv_rows, c.n_embd, "wqkv");
     shape(L.wo, c.n_embd, c.n_embd, "wo");
@@ -404,22 +405,21 @@ void llama_engine::impl::forward(const int* sids, const int* tokens, const int* 
         // result is the same either way
         const int group = NH / NKV;
         const int per =
-            group <= 8 && (!use_pool || n * NKV >= 2 * E.pool.size() || E.pool.size() == 1)
-                ? group
-                : 1;
+            group <= 8 && (!use_pool || n * NKV >= 2 * E.pool.size() || E.pool.size() == 1) ? group
+                                                                                            : 1;
         const int tasks = n * NH / per;
         double attn_work = 0.0;
         for (int i = 0; i < n; ++i)
             attn_work += double(pos[i] + 1) * NH;
         const std::function<void(int)> attend_task = [&](int task) {
-                thread_local std::vector<float> sc;
-                const int i = task / (NH / per), h = (task % (NH / per)) * per;
-                const auto& st = E.streams[size_t(sids[i])];
-                const int T = pos[i] + 1;
-                sc.resize(size_t(per) * size_t((T + KCHUNK - 1) / KCHUNK) * KCHUNK);
-                attend_group(st.k[size_t(l)].data(), st.v[size_t(l)].data(), NKV, h / group, HD,
-                             T, per, S.QKV.data() + size_t(i) * E.qkv_rows + size_t(h) * HD,
-                             S.ATT.data() + size_t(i) * D + size_t(h) * HD, sc.data());
+            thread_local std::vector<float> sc;
+            const int i = task / (NH / per), h = (task % (NH / per)) * per;
+            const auto& st = E.streams[size_t(sids[i])];
+            const int T = pos[i] + 1;
+            sc.resize(size_t(per) * size_t((T + KCHUNK - 1) / KCHUNK) * KCHUNK);
+            attend_group(st.k[size_t(l)].data(), st.v[size_t(l)].data(), NKV, h / group, HD, T, per,
+                         S.QKV.data() + size_t(i) * E.qkv_rows + size_t(h) * HD,
+                         S.ATT.data() + size_t(i) * D + size_t(h) * HD, sc.data());
         };
         if (use_pool && attn_work >= E.par_min_attn)
             E.pool.run(attend_task, tasks);
@@ -443,7 +443,6 @@ void llama_engine::impl::forward(const int* sids, const int* tokens, const int* 
     rmsnorm(S.X.data(), E.out_norm.data(), S.XN.data(), n, D, c.rms_eps);
     quantize_activations(S.XN.data(), n, D, S.qa);
     E.matmul(E.have_output ? E.output : E.embd, S.qa, logits, use_pool);
-
 }
 
 void llama_engine::step(const int* sids, const int* tokens, int n, float* logits)

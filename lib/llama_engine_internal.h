@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* The engine's building blocks that are not public API (private header of
  * lib/, not installed): used by the engine's own files and by its C++ tests
@@ -82,12 +83,8 @@ struct qactivations {
 LMSSCC_API void quantize_activations(const float* x, int n, int cols, qactivations& out);
 
 /* y[t*rows + r] for row groups [group_begin, group_end), all n tokens. */
-LMSSCC_API void qmatmul(const qmatrix& w,
-                        const qactivations& x,
-                        float* y,
-                        int group_begin,
-                        int group_end,
-                        simd_level level);
+LMSSCC_API void qmatmul(const qmatrix& w, const qactivations& x, float* y, int group_begin,
+                        int group_end, simd_level level);
 /* The definition, written directly from unit()/block_d()/block_m(). */
 LMSSCC_API void qmatmul_reference(const qmatrix& w, const qactivations& x, float* y);
 

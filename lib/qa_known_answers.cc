@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Known-answer vectors (run by ctest, natively and as an aarch64 build under
  * qemu-user): the committed files in tests/vectors/ pin
@@ -47,7 +48,10 @@ struct rc_case {
     std::vector<uint32_t> symbols;
 };
 
-const std::vector<uint32_t>& cdf_of(const rc_case& c, size_t i) { return c.cdfs[i % c.cdfs.size()]; }
+const std::vector<uint32_t>& cdf_of(const rc_case& c, size_t i)
+{
+    return c.cdfs[i % c.cdfs.size()];
+}
 
 std::vector<uint8_t> rc_encode(const rc_case& c)
 {
@@ -233,8 +237,8 @@ engine_answer code_tokens(const engine_case& c, const std::vector<float>& logits
     range_decoder dec(bytes.data(), bytes.size(), c.precision);
     bool same = true;
     for (size_t i = 0; i < cdfs.size(); ++i)
-        same = same && dec.decode_symbol(cdfs[i].data(), size_t(n_vocab)) ==
-                           uint32_t(c.tokens[i + 1]);
+        same =
+            same && dec.decode_symbol(cdfs[i].data(), size_t(n_vocab)) == uint32_t(c.tokens[i + 1]);
     CHECK(same);
     return { qa::to_hex64(qa::fnv1a_float_bits(logits)), qa::to_hex64(qa::fnv1a_words(all_cdfs)),
              qa::to_hex(bytes) };
@@ -254,9 +258,8 @@ engine_answer engine_answers(const engine_case& c, bool report)
             const auto logits = prefill ? run_prefill(e, c.tokens) : qa::run_single(e, c.tokens);
             const engine_answer a = code_tokens(c, logits, e.config().n_vocab);
             if (report)
-                std::printf("engine %-12s %-10s %-7s logits %s\n", c.name.c_str(),
-                            simd_name(level), prefill ? "prefill" : "single",
-                            a.logits_digest.c_str());
+                std::printf("engine %-12s %-10s %-7s logits %s\n", c.name.c_str(), simd_name(level),
+                            prefill ? "prefill" : "single", a.logits_digest.c_str());
             if (!have_first) {
                 first = a;
                 have_first = true;
@@ -300,8 +303,8 @@ void print_engine_file()
                 "# intended change of the engine's numerics (it breaks every message sent).\n");
     for (const engine_case& c : engine_generated_cases()) {
         const engine_answer a = engine_answers(c, false);
-        std::printf("\n[engine %s]\nvariant %d\nmodel_seed %u\nprecision %u\ntokens", c.name.c_str(),
-                    c.variant, c.model_seed, c.precision);
+        std::printf("\n[engine %s]\nvariant %d\nmodel_seed %u\nprecision %u\ntokens",
+                    c.name.c_str(), c.variant, c.model_seed, c.precision);
         for (int t : c.tokens)
             std::printf(" %d", t);
         std::printf("\nlogits_fnv1a64 %s\ncdf_fnv1a64 %s\nbytes %s\n", a.logits_digest.c_str(),
@@ -379,10 +382,11 @@ const grid SINCOS_GRID{ 0.0, 0.37, 4096 };
 
 void print_math_file()
 {
-    std::printf("# The engine's own exp (float) and sin, cos (double): FNV-1a-64 digests of the\n"
-                "# results' bits (little-endian; sin then cos per angle) on the grids\n"
-                "# start + i * step, i < count. Written by `qa_known_answers --generate\n"
-                "# engine_math`; regenerate only for an intended change of the engine's numerics.\n");
+    std::printf(
+        "# The engine's own exp (float) and sin, cos (double): FNV-1a-64 digests of the\n"
+        "# results' bits (little-endian; sin then cos per angle) on the grids\n"
+        "# start + i * step, i < count. Written by `qa_known_answers --generate\n"
+        "# engine_math`; regenerate only for an intended change of the engine's numerics.\n");
     std::printf("\n[engine_math own_functions]\nexp_grid %.17g %.17g %zu\nexp_fnv1a64 %s\n",
                 EXP_GRID.start, EXP_GRID.step, EXP_GRID.count, exp_digest(EXP_GRID).c_str());
     std::printf("sincos_grid %.17g %.17g %zu\nsincos_fnv1a64 %s\n", SINCOS_GRID.start,
@@ -398,7 +402,8 @@ void check_math_case(const qa::vector_case& v)
     for (const auto& p : pinned) {
         const std::string expect = qa::joined_hex(v, p.first);
         if (p.second != expect) {
-            std::fprintf(stderr, "engine_math %s: %s does not match\n  expected %s\n  got      %s\n",
+            std::fprintf(stderr,
+                         "engine_math %s: %s does not match\n  expected %s\n  got      %s\n",
                          v.name.c_str(), p.first.c_str(), expect.c_str(), p.second.c_str());
             ++g_failures;
         }
@@ -440,7 +445,8 @@ int main(int argc, char** argv)
         return 0;
     }
     if (argc != 2 || arg.empty() || arg[0] == '-') {
-        std::fprintf(stderr, "usage: %s VECTOR_DIR | --generate range_coder|engine_tiny|engine_math\n",
+        std::fprintf(stderr,
+                     "usage: %s VECTOR_DIR | --generate range_coder|engine_tiny|engine_math\n",
                      argv[0]);
         return 2;
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Unit tests of the deterministic Llama engine (run by ctest):
  *  - half float conversions;
@@ -55,7 +56,7 @@ static void test_half()
     CHECK(half_to_float(0xc000) == -2.0f);
     CHECK(half_to_float(0x0001) == 5.9604644775390625e-08f);
     CHECK(float_to_half(1.0f + 1.0f / 4096.0f) == 0x3c00); // ties to even
-    CHECK(float_to_half(65520.0f) == 0x7c00);             // rounds to inf
+    CHECK(float_to_half(65520.0f) == 0x7c00);              // rounds to inf
 }
 
 static void test_qmatrix_formats()
@@ -114,9 +115,8 @@ static void test_matmul_paths()
     for (int bits : { 4, 8 }) {
         for (int rows : { 1, 16, 37, 64 }) {
             const int cols = 96;
-            std::vector<uint8_t> raw =
-                bits == 4 ? qa::random_q4_1(rng, rows, cols, 0.005f, 0.08f)
-                          : qa::random_q8_0(rng, rows, cols, 0.01f / 16.0f);
+            std::vector<uint8_t> raw = bits == 4 ? qa::random_q4_1(rng, rows, cols, 0.005f, 0.08f)
+                                                 : qa::random_q8_0(rng, rows, cols, 0.01f / 16.0f);
             const qmatrix w = bits == 4 ? qmatrix::from_q4_1(raw.data(), rows, cols)
                                         : qmatrix::from_q8_0(raw.data(), rows, cols);
             for (int n = 1; n <= 19; n += (n < 10 ? 1 : 9)) {
