@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc pixel model and coder; see include/gnuradio/lmsscc/pixel_model.h.
  *
@@ -8,10 +9,13 @@
  *
  * Per subpixel, in order:
  *  1. predictors: simple spatial ones (W, N, NE, NW, the plane N+W-NW, ...),
- *     the trained linear predictor of its set, and for G and B predictors
- *     that carry the previous channel's local gradient (W + P - P_W, ...);
+ *     the trained linear predictor of its set and its online NLMS
+ *     correction, and for the second and third channel predictors that
+ *     carry each earlier channel's local gradient (W + P - P_W, ...);
  *  2. blending: each predictor is weighted by 1 / (its recent absolute
- *     errors around the pixel)^2, so the one that works here wins;
+ *     errors around the pixel)^2, so the one that works here wins; an NLMS
+ *     stage then mixes the predictors' offsets from the blend and the
+ *     earlier channels' residuals at this pixel;
  *  3. bias cancellation: the mean error of the current context (activity
  *     and the signs of the neighbours around the prediction) is added;
  *  4. scale: the activity (recent errors, predictor disagreement, the error

@@ -1,12 +1,14 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /*
  * gr-lmsscc: lossless coding of 8-bit grey and RGB images with a causal pixel
  * model and the project's range coder.
  *
- * Every subpixel (R, G, B of one pixel in that order, then the next pixel;
- * rows top to bottom) gets a distribution over its 256 values from what is
- * already coded: its causal neighbourhood in the same channel and, for G and
- * B, the channels already coded at the same pixel. The model has a trained
+ * Every subpixel (of RGB: G, B, R of one pixel in that order, then the next
+ * pixel; rows top to bottom) gets a distribution over its 256 values from
+ * what is already coded: its causal neighbourhood in the same channel and,
+ * for the second and third channel, the channels already coded at the same
+ * pixel. The model has a trained
  * part (linear predictors over the causal window, the shape of the residual
  * distribution and the starting scale of each activity context, all integers
  * from train/train_pixel_model.py) and an online part that adapts while
@@ -29,7 +31,7 @@
 namespace gr {
 namespace lmsscc {
 
-//! Parameter sets: one per kind of subpixel (grey, then R, G, B of RGB).
+//! Parameter sets: one per kind of subpixel (grey, then G, B, R of RGB as coded).
 constexpr int PIXEL_SETS = 4;
 //! Taps of each trained linear predictor (see pixel_model.cc for the order).
 constexpr int PIXEL_LIN_TAPS = 20;

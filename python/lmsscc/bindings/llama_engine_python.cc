@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* pybind11 bindings of the deterministic Llama engine (llama_engine.h).
  * Arrays are C-contiguous NumPy arrays of the exact dtype: uint8 GGUF block

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* pybind11 bindings of the ordered-statistics decoder (osd_decoder.h).
  * Matrices are 2-D uint8 0/1 arrays; LLRs and ordering reliabilities are

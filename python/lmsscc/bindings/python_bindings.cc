@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Thin pybind11 bindings of the gr-lmsscc kernels. Array arguments are
  * C-contiguous NumPy arrays of the exact dtype (uint32 CDFs and symbols,
@@ -20,6 +21,7 @@ using f32_array = py::array_t<float, py::array::c_style>;
 void bind_llama_engine(py::module& m); // llama_engine_python.cc
 void bind_scl(py::module& m);          // scl_python.cc
 void bind_osd(py::module& m);          // osd_python.cc
+void bind_pixel(py::module& m);        // pixel_python.cc
 
 namespace {
 
@@ -154,4 +156,5 @@ PYBIND11_MODULE(lmsscc_python, m)
     bind_llama_engine(m);
     bind_scl(m);
     bind_osd(m);
+    bind_pixel(m);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* pybind11 bindings of the SC / SC-list polar decoder (scl_decoder.h).
  * LLRs are a C-contiguous float32 (B, n) array in the package convention
