@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gr-lmsscc demo: one text message over the full LM-SSCC link in a GNU Radio
 loopback flowgraph: LM arithmetic encoder -> frame + CRC-32 -> LDPC(49,24) ->
 BPSK bursts -> noisy channel (AWGN, carrier and timing offset) -> sync ->
@@ -22,6 +23,9 @@ import sys
 import time
 from pathlib import Path
 
+from gnuradio.lmsscc.phy.cli import add_decoder_option
+from gnuradio.lmsscc.source import ENGINE_CHOICES, HEADER_FORMATS
+
 DEFAULT_TEXT = (
     "Separate source and channel coding is still what you need: a small language model "
     "compresses this message to about one bit per character before it goes on the air."
@@ -37,11 +41,11 @@ def parse_args():
     p.add_argument("--text", default=DEFAULT_TEXT)
     p.add_argument("--model", default="default")
     p.add_argument("--snr", type=float, default=2.0, help="Es/N0 per channel symbol, dB")
-    p.add_argument("--decoder", default="auto", help="the channel decoder: auto (the code's best measured: OSD-2 on LDPC(49,24), SCL on Polar codes, docs/channel_coding.md), bp, osd0-osd3, sc, scl8, scl32, ecct, hybrid, hard")
+    add_decoder_option(p)
     p.add_argument("--modulation", default="bpsk", choices=["bpsk", "qpsk", "16qam"])
-    p.add_argument("--engine", default="auto", choices=["auto", "hf", "native"],
+    p.add_argument("--engine", default="auto", choices=ENGINE_CHOICES,
                    help="LM engine: auto = native for Llama-family GGUF models (the default one)")
-    p.add_argument("--header-format", default="lean", choices=["standard", "compact", "lean"])
+    p.add_argument("--header-format", default="lean", choices=HEADER_FORMATS)
     p.add_argument("--json", help="write the measured numbers here")
     return p.parse_args()
 

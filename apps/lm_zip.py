@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """lm_zip: compress text files with a language model and a range coder.
 
     lm_zip.py compress IN OUT [--engine E] [--context C] [--header-format F] ...
@@ -15,6 +16,8 @@ import argparse
 import json
 import sys
 from dataclasses import replace
+
+from gnuradio.lmsscc.source import ENGINE_CHOICES, HEADER_FORMATS
 
 # Values used when neither the command line nor the file says otherwise.
 COMPRESS_DEFAULTS = dict(precision=24, threads=1, header_format="lean", context="none",
@@ -37,10 +40,10 @@ def parse_args(argv=None):
                    "or a local HF model folder (decompress: the one the file names)")
     p.add_argument("--precision", type=int, help="range coder precision in bits (default 24)")
     p.add_argument("--threads", type=int, help="threads (default 1; hf engine: part of the fingerprint)")
-    p.add_argument("--engine", choices=["auto", "hf", "native"],
+    p.add_argument("--engine", choices=ENGINE_CHOICES,
                    help="auto (default): native for Llama-family GGUF models, hf otherwise; "
                         "hf: transformers; native: the deterministic C++ engine (fast, batched)")
-    p.add_argument("--header-format", choices=["standard", "compact", "lean"],
+    p.add_argument("--header-format", choices=HEADER_FORMATS,
                    help="message header of each chunk (default lean: smallest; standard: CRC-32)")
     p.add_argument("--batch", type=int, default=8,
                    help="native engine: chunks coded concurrently in one batched model step")
@@ -68,8 +71,7 @@ def write_output(path, data):
 
 def compress_settings(args):
     """ZipSettings from the flags and the defaults (context digest filled later)."""
-    from gnuradio.lmsscc.source import lmzip
-    from gnuradio.lmsscc.source.lm import choose_engine
+    from gnuradio.lmsscc.source import choose_engine, lmzip
 
     values = {k: getattr(args, k) if getattr(args, k) is not None else v
               for k, v in COMPRESS_DEFAULTS.items()}
@@ -88,7 +90,7 @@ def _flag(name, value):
 def decompress_settings(args, container, infile):
     """The file's settings, checked against every flag given; raises
     SettingsError with one line where they disagree."""
-    from gnuradio.lmsscc.source import lmzip, load_context
+    from gnuradio.lmsscc.source import lmzip, load_context, message
 
     recorded = container.settings
     if recorded is None:  # version 1: the flags, or the defaults of the time
@@ -96,7 +98,7 @@ def decompress_settings(args, container, infile):
         values = {k: getattr(args, k) if getattr(args, k) not in (None, "auto") else v
                   for k, v in LEGACY_DEFAULTS.items()}
         return replace(lmzip.DEFAULTS, model=args.model or "default",
-                       header_format=lmzip.FORMAT_NAMES.get(version, "standard"), **values)
+                       header_format=message.HEADER_FORMAT_NAMES.get(version, "standard"), **values)
     checked = ["engine", "precision", "header_format", "chunk_chars"]
     if recorded.engine == "hf":  # the native engine's logits do not depend on threads
         checked.append("threads")
@@ -140,10 +142,9 @@ def load_codec(settings, infile=None):
         raise SettingsError(f"{infile} was primed with another text named '{settings.context}' "
                             f"(digest {settings.context_digest.hex()}): pass --context with that file")
     lm = shared_model(settings.model, NumericSettings(threads=settings.threads, engine=settings.engine))
-    fmt_name = settings.header_format
     try:
         codec = LMCodec(lm, precision=settings.precision, context=ctx,
-                        compact=fmt_name == "compact", lean=fmt_name == "lean")
+                        header_format=settings.header_format)
     except ValueError as e:
         raise SettingsError(str(e)) from None
     return lm, codec
@@ -152,14 +153,15 @@ def load_codec(settings, infile=None):
 def batched_runner(args, lm, codec):
     if lm.settings.engine != "native" or args.batch <= 1:
         return None
-    from gnuradio.lmsscc.source import LMCodec, native_engine
+    from gnuradio.lmsscc.source import LMCodec
+    from gnuradio.lmsscc.source.models import batching
 
-    def make_codec(m):
+    def same_codec(m):
         return LMCodec(m, precision=codec.precision, context=codec.context,
-                       compact=codec.version == 2, lean=codec.version == 3)
+                       header_format=codec.header_format)
 
-    return (lambda texts: native_engine.encode_batch(make_codec, lm, texts),
-            lambda msgs: native_engine.decode_batch(make_codec, lm, msgs), args.batch)
+    return (lambda texts: batching.encode_batch(same_codec, lm, texts),
+            lambda msgs: batching.decode_batch(same_codec, lm, msgs), args.batch)
 
 
 def run(args):

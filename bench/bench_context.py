@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Context-conditioned coding benchmark: each message alone, primed with a
 context both ends know, and in conversation mode; side by side with zstd -19
 using a dictionary trained (`zstd --train`) on held-out text of the same corpus.
@@ -96,18 +97,18 @@ def bench_set(name, messages, context, training, lm, verify, period, dict_size):
     # (label, codec factory, mode, keyframe period). Version 2 = compact header,
     # version 3 = lean (header fields range-coded, terminator instead of a count).
     configs = [
-        ("alone (compact header)", lambda: LMCodec(lm, compact=True), "alone", None),
-        ("alone (lean header)", lambda: LMCodec(lm, lean=True), "alone", None),
+        ("alone (compact header)", lambda: LMCodec(lm, header_format="compact"), "alone", None),
+        ("alone (lean header)", lambda: LMCodec(lm, header_format="lean"), "alone", None),
         ("primed", lambda: LMCodec(lm, context=context), "primed", None),
-        ("primed (lean header)", lambda: LMCodec(lm, context=context, lean=True), "primed", None),
+        ("primed (lean header)", lambda: LMCodec(lm, context=context, header_format="lean"), "primed", None),
         (f"conversation (period {period})", lambda: LMCodec(lm, context=context), "conversation",
          period),
         (f"conversation (lean header, period {period})",
-         lambda: LMCodec(lm, context=context, lean=True), "conversation", period),
+         lambda: LMCodec(lm, context=context, header_format="lean"), "conversation", period),
     ]
     if period != 16:
         configs.append(("conversation (lean header, period 16)",
-                        lambda: LMCodec(lm, context=context, lean=True), "conversation", 16))
+                        lambda: LMCodec(lm, context=context, header_format="lean"), "conversation", 16))
     rows = []
     for label, factory, mode, conv_period in configs:
         row = run_mode(factory, messages, mode, verify, conv_period)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Native deterministic engine vs the naive Hugging Face token-by-token path,
 measured in ONE run on this machine (issue 7):
 
@@ -13,12 +14,12 @@ measured in ONE run on this machine (issue 7):
 
 "8 streams" for the native engine: 8 messages (the text cut into 8 chunks, as
 lm_zip does) coded concurrently with one batched engine step per token
-(native_engine.encode_batch / decode_batch). The HF path has no batched
+(source.models.batching.encode_batch / decode_batch). The HF path has no batched
 coding, so its 8-stream figure is the same 8 messages coded one after another.
 "engine_only": engine.step() alone, no codec work, 256 (1 stream) or 128 (8
 streams) token-by-token steps from position 0.
 Encode "prefill": all logits of a message computed up front in multi-token
-steps (native_engine.encode_prefilled), the same bytes as the streaming encoder.
+steps (batching.encode_prefilled), the same bytes as the streaming encoder.
 Every message is decoded and checked against its text.
 """
 
@@ -86,8 +87,7 @@ def bits_per_char_hf(lm, text):
 
 def bench_native(threads_list, corpus, n_streams, log):
     from gnuradio.lmsscc.source import LMCodec, NumericSettings, load_model
-    from gnuradio.lmsscc.source.native_engine import (decode_batch, encode_batch,
-                                                      encode_prefilled)
+    from gnuradio.lmsscc.source.models.batching import decode_batch, encode_batch, encode_prefilled
 
     res = {}
     lm, load_s = timed(lambda: load_model(None, NumericSettings(engine="native", threads=1)))

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """SSCC vs JSCC on held-out news sentences: LM-SSCC (with the code's best decoder and with BP-50),
 classical SSCC (best of zstd/brotli) and the DeepSC-style text JSCC, over AWGN and Rayleigh block
 fading (--fading none block: python/lmsscc/phy/channels.py; records name them by `channel`, awgn or
@@ -137,8 +138,7 @@ def log(*a):
 def lm_messages(texts, lm_name, verify, header_format="compact", engine="hf"):
     """LM-coded messages (bytes) of the texts, cached on disk per model fingerprint (which covers
     the engine and the header format)."""
-    from gnuradio.lmsscc.source import LMCodec, load_model
-    from gnuradio.lmsscc.source.lm import NumericSettings, resolve_engine
+    from gnuradio.lmsscc.source import LMCodec, NumericSettings, load_model, resolve_engine
 
     if lm_name == "tiny":
         from gnuradio.lmsscc.source.tiny import tiny_model
@@ -146,7 +146,7 @@ def lm_messages(texts, lm_name, verify, header_format="compact", engine="hf"):
     else:
         spec = None if lm_name == "default" else lm_name
         lm = load_model(spec, NumericSettings(engine=resolve_engine(engine, spec)))
-    codec = LMCodec(lm, compact=header_format == "compact", lean=header_format == "lean")
+    codec = LMCodec(lm, header_format=header_format)
     key = hashlib.sha256(codec.fingerprint + lm_name.encode() + header_format.encode()).hexdigest()[:16]
     cache = json.loads(LM_CACHE.read_text()) if LM_CACHE.exists() else {}
     entry = cache.setdefault(key, {})

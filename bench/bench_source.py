@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Source-coding benchmark: the LM codec vs classic compressors, round-trip
 checks, coding overhead, kernel speed vs NumPy and constriction, LM tokens/s.
 
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
+
+from gnuradio.lmsscc.source import HEADER_FORMATS
 
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = REPO / ".cache" / "corpora"
@@ -204,7 +207,8 @@ def main():
     p.add_argument("--skip-lm", action="store_true", help="kernels only")
     p.add_argument("--skip-kernels", action="store_true", help="LM coding only")
     p.add_argument("--engine", default="hf", choices=["hf", "native"])
-    p.add_argument("--header", default="standard", choices=["standard", "compact", "lean"],
+    p.add_argument("--header-format", "--header", dest="header", default="standard",
+                   choices=HEADER_FORMATS,
                    help="message format: version 1, 2 or 3 (docs/message_format.md)")
     p.add_argument("--sets", nargs="+", default=["alice", "news", "unicode", "europarl"],
                    choices=["alice", "news", "unicode", "europarl"])
@@ -226,7 +230,7 @@ def main():
         results["model"] = {"name": lm.name, "engine": args.engine,
                             "load_s": round(time.perf_counter() - t, 1)}
         results["header_format"] = args.header
-        codec = LMCodec(lm, compact=args.header == "compact", lean=args.header == "lean")
+        codec = LMCodec(lm, header_format=args.header)
         alice = alice_full[: args.alice_chars]
         chunks = lmzip.split_text(alice)
         sentences = news_sentences(args.sentences)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The defaults are the best measured settings (issue 13): the engine chooser,
 "auto" and the lean header wherever link and radio messages are made, and
 the older formats still decodable when both ends ask for them."""
@@ -12,7 +13,7 @@ import yaml
 from gnuradio.lmsscc.phy import blocks as phy_blocks
 from gnuradio.lmsscc.phy.radio import LoopbackLink
 from gnuradio.lmsscc.source import blocks as source_blocks
-from gnuradio.lmsscc.source.lm import choose_engine, default_gguf_path, resolve_engine
+from gnuradio.lmsscc.source.models.loader import choose_engine, default_gguf_path, resolve_engine
 
 from testutil import installed_grc_dir, run_app
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The channel model, python/lmsscc/phy/channels.py: the only place where noise and fading gains are
 drawn (phy, fec, jscc, benchmarks and trainers call it), and its statistics: noise variance N0 per
 complex sample, unit-power Rayleigh gains, block vs fast fading, the torch twins alike."""

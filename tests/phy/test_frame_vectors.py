@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Known answers of the link's wire format (tests/vectors/frames.json): frame
 bytes, PHY header bits, the preamble and the LDPC(49,24) codeword bits of a
 burst for fixed inputs must equal the committed ones, and the committed frames

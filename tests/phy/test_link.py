@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The radio link: frames, modulation, sync, and loopback / ZMQ flowgraphs
 (tiny LM so that it is fast; the link code is the same for the real model)."""
 
@@ -103,7 +104,7 @@ def test_lean_conversation_over_the_link(tiny_lm):
     texts = [f"Line {i} of a short chat over the radio." for i in range(6)]
     sizes = {}
     for header_format, conversation in (("standard", False), ("lean", True)):
-        link = LoopbackLink(model=tiny_lm, esn0_db=15, context="radio", conversation=conversation,
+        link = LoopbackLink(model=tiny_lm, esn0_db=15, priming="radio", conversation=conversation,
                             header_format=header_format)
         try:
             results, bits = [], 0
@@ -142,7 +143,7 @@ def test_stream_hier_blocks_loopback(tiny_lm):
                               len(texts))
     got = [bytes(pmt.u8vector_elements(pmt.cdr(m))).decode() for m in out]
     assert got == texts
-    assert tx.stats()["sent"] == len(texts) and rx.stats()["failed"] == 0
+    assert tx.stats()["pdus_out"] == len(texts) and rx.stats()["failed"] == 0
 
 
 def test_very_low_snr_never_returns_wrong_text(tiny_lm):
@@ -201,15 +202,6 @@ def test_zmq_two_processes(tiny_dir, tmp_path):
     received = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert [r["received"] for r in received] == texts, err[-2000:]
     assert [r["seq"] for r in received] == [0, 1, 2]
-
-
-@pytest.mark.parametrize("device", ["uhd", "hackrf", "soapy"])
-def test_hardware_modes_without_radio_fail_with_one_line(device, tiny_dir):
-    r = run_app("tx_text.py", "--device", device, "--model", tiny_dir, "hello", timeout=120)
-    assert r.returncode != 0
-    last = r.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"tx_text: cannot open {device} transmitter")
-    assert "Traceback" not in r.stderr
 
 
 @pytest.mark.parametrize("name,esn0", [("link_loopback_awgn", 10), ("link_loopback_rayleigh", 25)])

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """tx_text / rx_text as a user runs them, over ZMQ on 127.0.0.1: "sent" means
 the burst left the flowgraph, even with a slow coder; a timeout is an error;
 --interactive is a chat (tiny LM, so that it is fast)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """PHY header version 2: how rarely a corrupted header is accepted (Monte
 Carlo over a million corrupted headers), and what one accepted false header
 costs the stream receiver (forged headers in front of real bursts)."""
@@ -10,7 +11,7 @@ from gnuradio import blocks, gr
 from gnuradio.lmsscc.phy import burst, channels, frame
 from gnuradio.lmsscc.phy.link import LinkConfig, Receiver, Transmitter
 from gnuradio.lmsscc.phy.modulation import modulate
-from gnuradio.lmsscc.source.blocks import make_codec
+from gnuradio.lmsscc.source import make_codec
 
 HEADERS = 1_000_000
 LIMIT = HEADERS / 2 ** 16  # a false accept rarer than 2^-16: fewer than ~15 in a million

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures of the reliability tests (fixtures only: nothing here is imported)."""
 
 import pytest

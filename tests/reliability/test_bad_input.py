@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bad input at every block: each bad PDU is dropped, counted in stats(),
 logged once per kind; the flowgraph keeps running and the next good message
 (with unknown metadata, which must ride along) still gets through."""
@@ -13,6 +14,7 @@ from gnuradio.lmsscc.fec import blocks as fec_blocks
 from gnuradio.lmsscc.pdu_util import PDU_PORT, make_pdu
 from gnuradio.lmsscc.phy import blocks as phy_blocks
 from gnuradio.lmsscc.source import blocks as source_blocks
+from gnuradio.lmsscc.source import make_codec
 
 UNKNOWN_META = {"zz_unknown_key": "kept", "nested_unknown": 17}
 
@@ -100,9 +102,9 @@ def test_lm_arith_encoder(tiny_lm):
 
 
 def test_lm_arith_decoder(tiny_lm):
-    codec = source_blocks.make_codec(tiny_lm, 24, 1, 64)
+    codec = make_codec(tiny_lm, 24, 1, 64)
     good = codec.encode("the good one").message
-    other = source_blocks.make_codec(tiny_lm, 20, 1, 64).encode("other precision").message
+    other = make_codec(tiny_lm, 20, 1, 64).encode("other precision").message
     dec = source_blocks.lm_arith_decoder(model=tiny_lm, max_tokens=64)
     rec = quiet(dec)
     bad = common_bad(source_blocks.MAX_PDU_BYTES, "u8")
@@ -163,7 +165,7 @@ def test_link_rx(tiny_lm, good_burst):
     assert len(out) == 1
     assert bytes(pmt.u8vector_elements(pmt.cdr(out[0]))) == b"burst for the receiver"
     check_drops(rx, rec, bad)
-    assert rx.stats()["received"] == 1 and rx.stats()["failed"] == 0
+    assert rx.stats()["pdus_out"] == 1 and rx.stats()["failed"] == 0
 
 
 def test_link_rx_reports_noise_captures_without_text(tiny_lm):
@@ -221,7 +223,7 @@ def test_link_rx_stream_survives_nan_noise_and_resumes(tiny_lm, good_burst):
              for i in range(sink.num_messages())]
     assert texts == [b"burst for the receiver"]
     stats = rx.stats()
-    assert stats["dropped"] == 2 and stats["received"] == 1, stats
+    assert stats["dropped"] == 2 and stats["pdus_out"] == 1 and stats["failed"] == 0, stats
     assert len(rec.lines) == 1  # both drops are of one kind: logged once
 
 
@@ -274,7 +276,7 @@ def test_channel_decoders(make, good_llrs):
 
 def test_drops_that_differ_only_in_numbers_are_logged_once(tiny_lm):
     """Headers off the air claiming 100, 110, 120 ... tokens: one kind, one log line."""
-    codec = source_blocks.make_codec(tiny_lm, 24, 1, 64)
+    codec = make_codec(tiny_lm, 24, 1, 64)
     good = codec.encode("still fine").message
     dec = source_blocks.lm_arith_decoder(model=tiny_lm, max_tokens=64)
     rec = quiet(dec)

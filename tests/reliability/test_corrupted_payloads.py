@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Corrupted LM messages: random bits into the LM decoder. Decoding ends after
 exactly the header's token count (never above the decoder's max_tokens), the
 CRC flags the damage, and no partial text is passed on."""
@@ -127,4 +128,4 @@ def test_decoder_block_passes_no_partial_text(tiny_lm, messages):
     for msg in out[:-1]:
         assert pdu_meta(msg)["crc_ok"] is False and pmt.length(pmt.cdr(msg)) == 0
     assert bytes(pmt.u8vector_elements(pmt.cdr(out[-1]))) == TEXTS[0].encode()
-    assert dec.stats()["crc_failures"] == len(damaged)
+    assert dec.stats()["failure_reasons"] == {"CRC failed": len(damaged)}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A short run of each fuzz target (fuzz/run.sh, libFuzzer + ASan + UBSan for
 the C++ range decoder, atheris for the Python parsers), and random PDUs into
 every message block (each must be a validation drop or processed, never an

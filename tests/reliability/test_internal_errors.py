@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A bug inside a block is not bad input: PduBlock drops the PDU (the
 flowgraph keeps running) but counts it under INTERNAL_ERROR, logs its
 traceback, and the tests that feed bad input fail on it (conftest.py)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Link faults: a receiver that joins mid-burst, a sender that dies mid-burst
 and another that takes over (sequence numbers restart), and the real apps
 over ZMQ with the receiver and then the sender killed and restarted. The
@@ -19,7 +20,7 @@ from gnuradio import blocks, gr
 
 from gnuradio.lmsscc.phy import blocks as phy_blocks
 from gnuradio.lmsscc.phy.link import LinkConfig, Transmitter
-from gnuradio.lmsscc.source.blocks import make_codec
+from gnuradio.lmsscc.source import make_codec
 
 from testutil import APPS
 

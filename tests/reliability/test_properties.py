@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Property tests (hypothesis) of everything that turns bits into structure:
 range coder, LM message header, link frame, PHY header, channel codes.
 tests/test_range_coder.py already checks the round trip through

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Safe loading audit (docs/reliability.md, threat model): a model or weights
 file must never run code. Static checks over every Python file of the
 package, apps and benchmarks, plus the ZMQ endpoints the link really binds."""
@@ -65,7 +66,7 @@ def where(path, node):
 
 
 def test_sources_found():
-    assert len(SOURCES) > 20 and any(p.name == "lm.py" for p in SOURCES)
+    assert len(SOURCES) > 20 and any(p.name == "hf.py" for p in SOURCES)
 
 
 def test_no_pickle_based_modules_imported():

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A short soak (bench/soak.py has the long one): messages through the
 loopback flowgraph; at high SNR none lost, duplicated or wrong and resident
 memory not growing by a burst a message, at low SNR every burst accounted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """LM codec and message format with the tiny random model."""
 
 import zlib
@@ -5,7 +6,7 @@ import zlib
 import pytest
 
 from gnuradio.lmsscc.source import FingerprintMismatch, LMCodec, MessageFormatError, NumericSettings
-from gnuradio.lmsscc.source import message as fmt
+from gnuradio.lmsscc.source import message
 from gnuradio.lmsscc.source.tiny import tiny_model
 
 TEXTS = [
@@ -50,28 +51,28 @@ def test_coding_overhead_is_small(codec):
 def test_header_fields(codec):
     text = "header check"
     r = codec.encode(text)
-    header, payload = fmt.unpack(r.message)
-    assert header.version == fmt.VERSION
+    header, payload = message.unpack(r.message)
+    assert header.version == message.VERSION
     assert header.tokens == r.tokens
     assert header.crc == zlib.crc32(text.encode())
     assert header.fingerprint == codec.fingerprint
 
 
 def test_fingerprint_refuses_other_model_precision_and_threads(codec, tiny_lm):
-    message = codec.encode("fingerprint test").message
+    coded = codec.encode("fingerprint test").message
     other_weights = LMCodec(tiny_model(seed=1))
     other_precision = LMCodec(tiny_lm, precision=20)
     other_threads = LMCodec(tiny_model(seed=0, settings=NumericSettings(threads=2)))
     for other in (other_weights, other_precision, other_threads):
         with pytest.raises(FingerprintMismatch, match="use the sender's model"):
-            other.decode(message)
+            other.decode(coded)
     # Same weights rebuilt from scratch: accepted.
-    assert LMCodec(tiny_model(seed=0)).decode(message).text == "fingerprint test"
+    assert LMCodec(tiny_model(seed=0)).decode(coded).text == "fingerprint test"
 
 
 def test_corrupted_payload_is_flagged_never_returned(codec):
     r = codec.encode("A message that will be damaged on the way to the receiver.")
-    header_len = fmt.header_bytes(fmt.unpack(r.message)[0])
+    header_len = message.header_bytes(message.unpack(r.message)[0])
     flagged = 0
     for pos in range(header_len, len(r.message)):
         damaged = bytearray(r.message)
@@ -90,7 +91,7 @@ def test_bad_headers(codec):
         codec.decode(bytes([0x30]) + good[1:])
     with pytest.raises(MessageFormatError, match="flags"):
         codec.decode(bytes([0x11]) + good[1:])
-    huge = fmt.pack(fmt.Header(codec.fingerprint, codec.max_tokens + 1, 0), b"")
+    huge = message.pack(message.Header(codec.fingerprint, codec.max_tokens + 1, 0), b"")
     with pytest.raises(MessageFormatError, match="limit"):
         codec.decode(huge)
 

@@ -1,10 +1,11 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Priming contexts, the compact format and conversation history (tiny model)."""
 
 import pytest
 
 from gnuradio.lmsscc.source import (ConversationDecoder, ConversationEncoder, FingerprintMismatch,
                                     LMCodec, MessageFormatError, PrimingContext, load_context)
-from gnuradio.lmsscc.source import message as fmt
+from gnuradio.lmsscc.source import message
 from testutil import SENTENCES
 
 
@@ -32,31 +33,31 @@ def test_builtin_and_file_contexts(tmp_path):
 def test_primed_round_trip_and_compact_header(primed):
     for text in SENTENCES:
         r = primed.encode(text)
-        header, _ = fmt.unpack(r.message)
-        assert header.version == fmt.COMPACT_VERSION and header.primed and header.crc_bits == 16
+        header, _ = message.unpack(r.message)
+        assert header.version == message.COMPACT_VERSION and header.primed and header.crc_bits == 16
         assert r.header_bits == 8 * (1 + 1 + 1 + 2)
         assert primed.decode(r.message).text == text
 
 
 def test_priming_changes_the_bits(tiny_lm, primed):
-    plain = LMCodec(tiny_lm, compact=True)
+    plain = LMCodec(tiny_lm, header_format="compact")
     text = SENTENCES[0]
     assert plain.encode(text).message != primed.encode(text).message
     assert plain.decode(plain.encode(text).message).text == text
 
 
 def test_wrong_or_missing_context_refused_clearly(tiny_lm, primed):
-    message = primed.encode("primed message").message
+    coded = primed.encode("primed message").message
     news = LMCodec(tiny_lm, context=load_context("news"))
     with pytest.raises(FingerprintMismatch, match="built-in context 'europarl'"):
-        news.decode(message)
+        news.decode(coded)
     with pytest.raises(FingerprintMismatch, match="built-in context 'europarl'"):
-        LMCodec(tiny_lm, compact=True).decode(message)
+        LMCodec(tiny_lm, header_format="compact").decode(coded)
     private = LMCodec(tiny_lm, context=PrimingContext("private", "Secret shared text."))
     with pytest.raises(FingerprintMismatch, match="does not have"):
         news.decode(private.encode("x").message)
     with pytest.raises(MessageFormatError, match="version"):
-        LMCodec(tiny_lm).decode(message)  # a stand-alone (version 1) decoder
+        LMCodec(tiny_lm).decode(coded)  # a stand-alone (version 1) decoder
 
 
 def conversation_messages(codec, period=4):
@@ -70,7 +71,7 @@ def test_conversation_round_trip_and_header(primed):
     assert [r.depth for r in results] == [0, 1, 2, 3, 0, 1, 2]
     dec = ConversationDecoder(primed)
     for r, text in zip(results, SENTENCES):
-        header, _ = fmt.unpack(r.message)
+        header, _ = message.unpack(r.message)
         assert header.history and header.seq == r.seq and header.depth == r.depth
         d = dec.decode(r.message)
         assert d.crc_ok and d.text == text and d.seq == r.seq
@@ -79,7 +80,7 @@ def test_conversation_round_trip_and_header(primed):
 def test_history_changes_the_coding(primed):
     alone = primed.encode(SENTENCES[1]).message
     in_conversation = conversation_messages(primed)[1].message
-    assert fmt.unpack(alone)[1] != fmt.unpack(in_conversation)[1]
+    assert message.unpack(alone)[1] != message.unpack(in_conversation)[1]
 
 
 def test_lost_message_reported_and_recovery_at_keyframe(primed):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end checks with the real embedded model (SmolLM2-135M): few and short,
 since it codes ~18 tokens/s on one core."""
 

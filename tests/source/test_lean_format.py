@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Format version 3 (lean): header fields inside the range-coded stream, texts
 ended by a model-coded line break; stand-alone and in conversations (tiny model)."""
 
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from gnuradio import lmsscc
 from gnuradio.lmsscc.source import (ConversationDecoder, ConversationEncoder, FingerprintMismatch,
                                     LMCodec, MessageFormatError, load_context)
-from gnuradio.lmsscc.source import message as fmt
+from gnuradio.lmsscc.source import message
 
 from testutil import SENTENCES
 
@@ -18,21 +19,21 @@ MULTILINE = "first line\nsecond line"
 
 @pytest.fixture(scope="module")
 def lean(tiny_lm):
-    return LMCodec(tiny_lm, context=load_context("europarl"), lean=True)
+    return LMCodec(tiny_lm, context=load_context("europarl"), header_format="lean")
 
 
-def fields(codec, message):
-    return fmt.read_lean_header(lmsscc.RangeDecoder(message, codec.precision), codec.precision)
+def fields(codec, coded):
+    return message.read_lean_header(lmsscc.RangeDecoder(coded, codec.precision), codec.precision)
 
 
 @pytest.mark.parametrize("context", [None, "europarl"])
 def test_single_messages_round_trip(tiny_lm, context):
-    codec = LMCodec(tiny_lm, context=load_context(context or "none"), lean=True)
+    codec = LMCodec(tiny_lm, context=load_context(context or "none"), header_format="lean")
     for text in [*SENTENCES, MULTILINE]:
         r = codec.encode(text)
-        assert r.message[0] >> 4 == fmt.LEAN_VERSION  # same place as versions 1 and 2
+        assert r.message[0] >> 4 == message.LEAN_VERSION  # same place as versions 1 and 2
         h = fields(codec, r.message)
-        assert h.kind == fmt.KIND_SINGLE and h.fingerprint == codec.fingerprint
+        assert h.kind == message.KIND_SINGLE and h.fingerprint == codec.fingerprint
         # Terminated: version 4 + kind 2 + fingerprint 8 + CRC 16 bits.
         assert r.header_bits == h.bits == (30 if h.tokens is None else 30 + 2 + 5 + (h.tokens + 1).bit_length() - 1)
         assert (h.tokens is not None) == ("\n" in text)  # the line break is the terminator
@@ -45,18 +46,18 @@ def test_header_is_cheaper_than_compact(tiny_lm, lean):
     assert lean.encode(SENTENCES[0]).header_bits < compact.encode(SENTENCES[0]).header_bits - 8
 
 
-@given(kind=st.sampled_from([fmt.KIND_SINGLE, fmt.KIND_KEYFRAME, fmt.KIND_CONTINUATION]),
+@given(kind=st.sampled_from([message.KIND_SINGLE, message.KIND_KEYFRAME, message.KIND_CONTINUATION]),
        fp=st.integers(0, 255), seq=st.integers(0, 15), crc=st.integers(0, 0xFFFF),
-       tokens=st.one_of(st.none(), st.integers(0, fmt.MAX_TOKENS)), precision=st.integers(1, 31))
+       tokens=st.one_of(st.none(), st.integers(0, message.MAX_TOKENS)), precision=st.integers(1, 31))
 def test_lean_header_fields_round_trip_at_exact_cost(kind, fp, seq, crc, tokens, precision):
-    header = fmt.LeanHeader(kind, crc, bytes([fp]) if kind != fmt.KIND_CONTINUATION else b"",
-                            seq if kind != fmt.KIND_SINGLE else 0, tokens)
+    header = message.LeanHeader(kind, crc, bytes([fp]) if kind != message.KIND_CONTINUATION else b"",
+                            seq if kind != message.KIND_SINGLE else 0, tokens)
     enc = lmsscc.RangeEncoder(precision)
-    fmt.write_lean_header(enc, precision, header)
+    message.write_lean_header(enc, precision, header)
     blob = enc.finish()
-    assert blob[0] >> 4 == fmt.LEAN_VERSION
+    assert blob[0] >> 4 == message.LEAN_VERSION
     assert len(blob) <= (header.bits + 7) // 8 + 1  # uniform fields cost their bits, no more
-    assert fmt.read_lean_header(lmsscc.RangeDecoder(blob, precision), precision) == header
+    assert message.read_lean_header(lmsscc.RangeDecoder(blob, precision), precision) == header
 
 
 def test_formats_are_told_apart(tiny_lm, lean):
@@ -66,15 +67,15 @@ def test_formats_are_told_apart(tiny_lm, lean):
     with pytest.raises(MessageFormatError, match="version 2.*set up for version 3"):
         lean.decode(compact.encode("x").message)
     with pytest.raises(ValueError, match="CRC-16"):
-        LMCodec(tiny_lm, lean=True, crc_bits=32)
+        LMCodec(tiny_lm, header_format="lean", crc_bits=32)
 
 
 def test_wrong_context_refused_by_name(tiny_lm, lean):
-    news = LMCodec(tiny_lm, context=load_context("news"), lean=True)
+    news = LMCodec(tiny_lm, context=load_context("news"), header_format="lean")
     with pytest.raises(FingerprintMismatch, match="built-in context 'europarl'"):
         news.decode(lean.encode("primed").message)
     with pytest.raises(FingerprintMismatch, match="without a priming context"):
-        lean.decode(LMCodec(tiny_lm, lean=True).encode("plain").message)
+        lean.decode(LMCodec(tiny_lm, header_format="lean").encode("plain").message)
 
 
 def conversation(codec, texts, period):
@@ -89,7 +90,7 @@ def test_conversation_round_trip_kinds_and_wrap(lean):
     for i, (r, text) in enumerate(zip(results, texts)):
         h = fields(lean, r.message)
         assert h.seq == i % 16 == r.seq
-        assert h.kind == (fmt.KIND_KEYFRAME if i % 4 == 0 else fmt.KIND_CONTINUATION)
+        assert h.kind == (message.KIND_KEYFRAME if i % 4 == 0 else message.KIND_CONTINUATION)
         assert (h.fingerprint == lean.fingerprint) == (i % 4 == 0)
         d = dec.decode(r.message)
         assert d.crc_ok and d.text == text and d.seq == i % 16
@@ -121,9 +122,9 @@ def test_sequence_aliasing_is_caught_by_the_crc(lean):
     assert not d.crc_ok and d.text is None and not d.context_missing
 
 
-@pytest.mark.parametrize("lean_format", [False, True])
-def test_conversation_decoder_takes_stand_alone_messages(tiny_lm, lean_format):
-    codec = LMCodec(tiny_lm, context=load_context("europarl"), lean=lean_format)
+@pytest.mark.parametrize("header_format", ["compact", "lean"])
+def test_conversation_decoder_takes_stand_alone_messages(tiny_lm, header_format):
+    codec = LMCodec(tiny_lm, context=load_context("europarl"), header_format=header_format)
     dec = ConversationDecoder(codec)
     d = dec.decode(codec.encode(SENTENCES[0]).message)
     assert d.crc_ok and d.text == SENTENCES[0] and d.seq is None
@@ -138,7 +139,7 @@ def test_lean_period_must_divide_sixteen(lean):
 def test_every_bit_flip_is_refused_flagged_or_absorbed(tiny_lm):
     """Single-bit errors anywhere (the header is inside the coded stream):
     refused, or decoded within bounds and flagged; never wrong text."""
-    codec = LMCodec(tiny_lm, lean=True)
+    codec = LMCodec(tiny_lm, header_format="lean")
     text = SENTENCES[0]
     msg = codec.encode(text).message
     outcomes = []
@@ -159,7 +160,7 @@ def test_every_bit_flip_is_refused_flagged_or_absorbed(tiny_lm):
 def test_garbage_stops_within_the_bit_budget(tiny_lm):
     """Random bytes behind a valid lean prefix cannot make the decoder run to
     max_tokens: the tokens' cost passes the message's bits first."""
-    codec = LMCodec(tiny_lm, lean=True, max_tokens=16384)
+    codec = LMCodec(tiny_lm, header_format="lean", max_tokens=16384)
     prefix = codec.encode("").message[:3]
     rng = np.random.default_rng(5)
     budget_stops = 0

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """lm_arith_encoder / lm_arith_decoder in a running flowgraph (tiny model)."""
 
 import pmt
@@ -70,19 +71,19 @@ def test_decoder_drops_garbage_and_flags_corruption(tiny_lm):
     assert [m["crc_ok"] for m in metas] == [False, True]
     assert pmt.length(pmt.cdr(out[0])) == 0 and "CRC" in metas[0]["error"]
     assert pdu_text(out[1]) == "a message to corrupt in transit"
-    assert dec.stats()["dropped"] == 2 and dec.stats()["crc_failures"] == 1
+    assert dec.stats()["dropped"] == 2 and dec.stats()["failure_reasons"] == {"CRC failed": 1}
 
 
 @pytest.mark.parametrize("header_format", ["standard", "lean"])
 def test_conversation_mode_blocks_report_missing_context(tiny_lm, header_format):
     texts = ["one", "two", "three", "four", "five"]
-    enc = lmsscc.lm_arith_encoder(model=tiny_lm, context="radio", conversation=True, keyframe_period=4,
+    enc = lmsscc.lm_arith_encoder(model=tiny_lm, priming="radio", conversation=True, keyframe_period=4,
                                   header_format=header_format)
     coded = run_message_chain([enc], [text_pdu(t) for t in texts], len(texts))
     assert [pdu_meta(m)["seq"] for m in coded] == [0, 1, 2, 3, 4]
     assert all(pmt.u8vector_ref(pmt.cdr(m), 0) >> 4 == (3 if header_format == "lean" else 2)
                for m in coded)
-    dec = lmsscc.lm_arith_decoder(model=tiny_lm, context="radio", conversation=True,
+    dec = lmsscc.lm_arith_decoder(model=tiny_lm, priming="radio", conversation=True,
                                   header_format=header_format)
     survivors = [m for i, m in enumerate(coded) if i != 2]  # message 2 lost
     out = run_message_chain([dec], survivors, len(survivors))
@@ -90,7 +91,7 @@ def test_conversation_mode_blocks_report_missing_context(tiny_lm, header_format)
     assert [m["seq"] for m in metas] == [0, 1, 3, 4]
     assert [m.get("context_missing", False) for m in metas] == [False, False, True, False]
     assert [pdu_text(m) for m in out] == ["one", "two", "", "five"]
-    assert dec.stats()["context_missing"] == 1
+    assert dec.stats()["failure_reasons"] == {"context missing": 1}
 
 
 def test_lean_blocks_round_trip_and_refuse_unknown_format(tiny_lm):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """apps/lm_zip.py end to end: self-describing files (decompress needs no
 flags), contradicting flags refused in one line, old files still read, the
 container's cost on short texts. The tiny model (saved as a local HF folder,
@@ -176,7 +177,7 @@ def test_short_text_costs_three_bytes_more_than_a_lean_message(tmp_path, lm_zip)
     src, packed = tmp_path / "s.txt", tmp_path / "s.lmz"
     src.write_text(text, encoding="utf-8")
     assert lm_zip("compress", src, packed) is None
-    lean = LMCodec(shared_model(None, NumericSettings(engine="native")), lean=True).encode(text)
+    lean = LMCodec(shared_model(None, NumericSettings(engine="native")), header_format="lean").encode(text)
     assert packed.stat().st_size - len(lean.message) == 3
     assert packed.read_bytes()[3:] == lean.message
 
@@ -287,6 +288,6 @@ def test_receiver_names_the_engine_of_a_lean_message():
 
     hf = shared_model(None, NumericSettings(engine="hf"))
     native = shared_model(None, NumericSettings(engine="native"))
-    message = LMCodec(hf, lean=True, context=load_context("radio")).encode("CQ CQ").message
+    message = LMCodec(hf, header_format="lean", context=load_context("radio")).encode("CQ CQ").message
     with pytest.raises(FingerprintMismatch, match="would match: engine hf, 1 thread, context radio"):
-        LMCodec(native, lean=True).decode(message)
+        LMCodec(native, header_format="lean").decode(message)

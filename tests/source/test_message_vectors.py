@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Known answers of the LM message format (tests/vectors/messages.json): the
 bytes of packed and range-coded headers, and of whole messages of fixed texts
 in each header format, coded now by the installed package, must equal the

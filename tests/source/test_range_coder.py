@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The C++ range coder and CDF quantizer through their Python bindings."""
 
 import numpy as np

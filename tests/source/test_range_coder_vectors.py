@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The range coder's known answers (tests/vectors/range_coder.txt, also checked
 by the ctest qa_known_answers, natively and as an aarch64 build under qemu):
 the library, through its Python bindings, produces exactly the committed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The LM-SSCC link without a flowgraph: text -> LM message -> frame -> channel
 code -> modulation -> burst samples, and back. The GNU Radio blocks
 (phy/blocks.py) and the apps wrap these two classes; benchmarks call them
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..fec import load_code, make_decoder
+from ..source.codec import LMCodec
+from ..source.models import batching
 from . import burst
 from .frame import (MAX_CODEWORDS, PHY_HEADER_BITS, FrameError, bits_to_bytes, build_frame, bytes_to_bits,
                     frame_length, parse_frame, parse_phy_header, phy_header_bits)
@@ -279,11 +282,9 @@ class Receiver:
         if not self.decode_text or not pending:
             return
         batchable = (len(pending) > 1 and self.lm_decoder is self.codec
-                     and hasattr(self.codec.lm, "step_batch"))
+                     and batching.can_batch(self.codec.lm))
         decoded = []
         if batchable:
-            from ..source import native_engine
-
             ready = []
             for r in pending:  # header problems are reported per message, before any model step
                 try:
@@ -292,7 +293,7 @@ class Receiver:
                     ready.append(r)
                 except ValueError as e:
                     r.error = str(e)
-            results = native_engine.decode_batch(self._same_codec, self.codec.lm, [r.message for r in ready])
+            results = batching.decode_batch(self._same_codec, self.codec.lm, [r.message for r in ready])
             decoded = list(zip(ready, results))
         else:
             for r in pending:
@@ -306,8 +307,6 @@ class Receiver:
 
     def _same_codec(self, lm):
         """A codec configured like this receiver's, on `lm` (a batched job's model)."""
-        from ..source.codec import LMCodec
-
         c = self.codec
         return LMCodec(lm, precision=c.precision, max_tokens=c.max_tokens, context=c.context,
-                       compact=c.version == 2, crc_bits=c.crc_bits, lean=c.version == 3)
+                       header_format=c.header_format, crc_bits=c.crc_bits)

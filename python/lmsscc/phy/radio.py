@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Flowgraphs behind apps/tx_text.py and apps/rx_text.py: loopback (TX,
 channel and RX in one process), ZMQ (IQ between two processes) and SDR
 sinks/sources (UHD, HackRF via SoapySDR, any SoapySDR device)."""
@@ -78,13 +79,13 @@ class LoopbackLink:
 
     def __init__(self, model="default", code="LDPC_N49_K24", modulation="bpsk", decoder="auto",
                  esn0_db=10.0, fading="none", freq_offset=0.0, timing_offset=0.0, seed=0,
-                 context="none", conversation=False,
+                 priming="none", conversation=False,
                  header_format=phy_blocks.DEFAULT_HEADER_FORMAT, engine=phy_blocks.DEFAULT_ENGINE):
         self.tb = gr.top_block("lmsscc loopback")
-        self.tx = phy_blocks.link_tx(model, code, modulation, context, header_format=header_format,
+        self.tx = phy_blocks.link_tx(model, code, modulation, priming, header_format=header_format,
                                      conversation=conversation, attach_truth=True, engine=engine)
         self.channel = phy_blocks.burst_channel(esn0_db, fading, freq_offset, timing_offset, seed)
-        self.rx = phy_blocks.link_rx(model, code, decoder, context, header_format=header_format,
+        self.rx = phy_blocks.link_rx(model, code, decoder, priming, header_format=header_format,
                                      conversation=conversation, engine=engine)
         self.tx_log, self.rx_log = _Collector(), _Collector()
         self.tb.msg_connect(self.tx, "pdus", self.channel, "pdus")

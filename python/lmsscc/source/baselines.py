@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Classic general-purpose compressors, run as their command-line tools with
 the settings the comparisons name (xz -9e, zstd -19, brotli -q 11, gzip -9)."""
 

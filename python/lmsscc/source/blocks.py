@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """GNU Radio message blocks around the LM codec: PDU in, PDU out on 'pdus'.
 
 lm_arith_encoder: u8 PDU of UTF-8 text -> u8 PDU of one coded message.
@@ -5,11 +6,14 @@ lm_arith_decoder: u8 PDU of one coded message -> u8 PDU of the text.
 
 Metadata added: input_bytes, coded_bits, model_bits, tokens, seconds; the
 decoder adds crc_ok (and, when false, an empty payload and an error string:
-corrupted text is never passed on). Malformed PDUs are logged, counted in
+corrupted text is never passed on; stats() counts it under failed, by kind
+"CRC failed" or "context missing"). Malformed PDUs are logged, counted in
 ``stats()`` and dropped; the flowgraph keeps running.
 
-Options shared by both ends: a priming context ("none", a built-in name or a
-text file), the header format ("standard" version 1, "compact" version 2,
+Options shared by both ends: the model (a name, or a model object used as it
+is; codec.make_codec), ``priming``: the priming context ("none", a built-in
+name or a text file; not called ``context``, a name GRC's Mako templates
+reserve), the header format ("standard" version 1, "compact" version 2,
 "lean" version 3; see docs/message_format.md), and conversation mode (each message
 coded after the earlier ones since the last keyframe; metadata seq and
 history_depth; a receiver that lacks an earlier message reports
@@ -21,44 +25,21 @@ from __future__ import annotations
 from gnuradio import gr
 
 from ..pdu_util import PduBlock
-from .codec import DEFAULT_MAX_TOKENS, DEFAULT_PRECISION, LMCodec
-from .context import load_context
+from .codec import DEFAULT_MAX_TOKENS, DEFAULT_PRECISION, make_codec
 from .conversation import DEFAULT_KEYFRAME_PERIOD, ConversationDecoder, ConversationEncoder
-from .lm import LanguageModel, NumericSettings, resolve_engine, shared_model
 
 # Largest PDU either block accepts; far above any message of max_tokens.
 MAX_PDU_BYTES = 1 << 20
 
 
-HEADER_FORMATS = ("standard", "compact", "lean")
-
-
-def make_codec(model, precision: int, threads: int, max_tokens: int, context="none",
-               header_format: str = "standard", conversation: bool = False,
-               engine: str = "auto") -> LMCodec:
-    """``model`` is a LanguageModel, or a name for load_model ("default", a GGUF
-    file, a local Hugging Face folder) run by ``engine`` ("hf", "native", or
-    "auto": native for Llama-family GGUF files, the default model included,
-    hf otherwise; docs/engine.md). A priming context or conversation history need a compact
-    or lean header: "standard" then means compact."""
-    if header_format not in HEADER_FORMATS:
-        raise ValueError(f"header_format must be one of {HEADER_FORMATS}, not {header_format!r}")
-    if not isinstance(model, LanguageModel):
-        name = None if model in (None, "", "default") else str(model)
-        model = shared_model(name, NumericSettings(threads=threads, engine=resolve_engine(engine, name)))
-    lean = header_format == "lean"
-    return LMCodec(model, precision=precision, max_tokens=max_tokens, context=load_context(context),
-                   compact=not lean and (header_format == "compact" or conversation), lean=lean)
-
-
 class _LMBlock(PduBlock, gr.basic_block):
     max_items = MAX_PDU_BYTES
 
-    def __init__(self, name, model, precision, threads, max_tokens, context, header_format,
+    def __init__(self, name, model, precision, threads, max_tokens, priming, header_format,
                  conversation, engine):
         gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
         self._setup_pdu(name)
-        self.codec = make_codec(model, int(precision), int(threads), int(max_tokens), context,
+        self.codec = make_codec(model, int(precision), int(threads), int(max_tokens), priming,
                                 str(header_format), bool(conversation), str(engine))
 
 
@@ -66,10 +47,10 @@ class lm_arith_encoder(_LMBlock):
     """Text PDU -> LM range-coded message PDU."""
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
-                 max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
+                 max_tokens=DEFAULT_MAX_TOKENS, priming="none", header_format="standard",
                  conversation=False, keyframe_period=DEFAULT_KEYFRAME_PERIOD, engine="auto"):
         _LMBlock.__init__(self, "lm_arith_encoder", model, precision, threads, max_tokens,
-                          context, header_format, conversation, engine)
+                          priming, header_format, conversation, engine)
         self.conversation = (ConversationEncoder(self.codec, int(keyframe_period))
                              if conversation else None)
 
@@ -83,13 +64,11 @@ class lm_arith_decoder(_LMBlock):
     """LM range-coded message PDU -> text PDU (empty, crc_ok=False, on corruption)."""
 
     def __init__(self, model="default", precision=DEFAULT_PRECISION, threads=1,
-                 max_tokens=DEFAULT_MAX_TOKENS, context="none", header_format="standard",
+                 max_tokens=DEFAULT_MAX_TOKENS, priming="none", header_format="standard",
                  conversation=False, engine="auto"):
         _LMBlock.__init__(self, "lm_arith_decoder", model, precision, threads, max_tokens,
-                          context, header_format, conversation, engine)
+                          priming, header_format, conversation, engine)
         self.conversation = ConversationDecoder(self.codec) if conversation else None
-        self.crc_failures = 0
-        self.context_missing = 0
 
     def process(self, meta, data):
         data = data.tobytes()
@@ -105,15 +84,11 @@ class lm_arith_decoder(_LMBlock):
         if result.seq is not None:
             meta["seq"] = result.seq
         if result.context_missing:
-            self.context_missing += 1
+            self.count_failure(result.error)  # "context missing: ..."
             meta.update(context_missing=True, error=result.error)
             self.logger.warn(result.error)
         elif not result.crc_ok:
-            self.crc_failures += 1
+            self.count_failure(f"CRC failed: {result.error}")
             meta["error"] = result.error
             self.logger.warn(f"message failed its CRC ({result.error}); passing no text")
         return [(meta, bytearray(result.data), "u8")]
-
-    def stats(self) -> dict:
-        return dict(PduBlock.stats(self), crc_failures=self.crc_failures,
-                    context_missing=self.context_missing)

@@ -1,24 +1,28 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """LM arithmetic codec: text <-> self-contained messages (see message.py).
 
-Usable without GNU Radio; the blocks in blocks.py and apps/lm_zip.py wrap it.
-Stand-alone messages use format version 1; a priming context or the compact
-option selects version 2; the lean option selects version 3 (header fields
-inside the range-coded stream, texts ended by a model-coded line break).
-conversation.py builds history on top of versions 2 and 3.
+Usable without GNU Radio; the blocks in blocks.py, the link (phy/) and
+apps/lm_zip.py wrap it, all through one ``header_format`` argument:
+"standard" (version 1, stand-alone messages; a priming context needs version
+2, so with a context it means "compact"), "compact" (version 2) or "lean"
+(version 3: header fields inside the range-coded stream, texts ended by a
+model-coded line break). conversation.py builds history on top of versions 2
+and 3. The codec runs on any CodingModel (models/).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from dataclasses import dataclass
 
 
 from .. import lmsscc_python as kernels
-from . import message as fmt
-from .context import PrimingContext, builtin_contexts
-from .lm import LanguageModel
+from . import message
+from .context import PrimingContext, builtin_contexts, load_context
+from .models import CodingModel, NumericSettings, fingerprint_as, is_default, resolve_engine, shared_model
 
 DEFAULT_PRECISION = 24
 # Per-message work bound of the decoder: a header claiming more tokens is
@@ -104,34 +108,14 @@ def coding_fingerprint(model_fingerprint: bytes, precision: int, version: int,
     """The fingerprint a message header carries. The precision changes the
     bits, so it is part of what must match; versions 2 and 3 mix in the
     priming context too."""
-    if version == fmt.VERSION:
+    if version == message.VERSION:
         material = model_fingerprint + bytes([precision])
-        return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES).digest()
+        return hashlib.blake2b(material, digest_size=message.FINGERPRINT_BYTES).digest()
     material = model_fingerprint + bytes([precision]) + (context.digest if context else b"")
-    return hashlib.blake2b(material, digest_size=fmt.FINGERPRINT_BYTES_V2).digest()
+    return hashlib.blake2b(material, digest_size=message.FINGERPRINT_BYTES_V2).digest()
 
 
-def model_fingerprint_as(lm, engine: str, threads: int = 1) -> bytes:
-    """The model fingerprint ``lm``'s weights and tokenizer have under another
-    engine or thread count, computed by that engine's own fingerprint code
-    without loading it (both engines digest the same model file)."""
-    from dataclasses import replace
-    from types import SimpleNamespace
-
-    from .lm import LanguageModel
-
-    twin = SimpleNamespace(weights_digest=lm.weights_digest, tokenizer=lm.tokenizer,
-                           vocab_size=lm.vocab_size,
-                           settings=replace(lm.settings, engine=engine, threads=threads))
-    if engine == "native":
-        from .native_engine import NativeLanguageModel
-
-        twin.describe_numerics = lambda: NativeLanguageModel.describe_numerics(twin)
-        return NativeLanguageModel._fingerprint(twin)
-    return LanguageModel._fingerprint(twin)
-
-
-def matching_settings(lm, version: int, fingerprint: bytes, precisions=(DEFAULT_PRECISION,),
+def matching_settings(lm: CodingModel, version: int, fingerprint: bytes, precisions=(DEFAULT_PRECISION,),
                       threads=(1, 2)) -> list[tuple]:
     """Settings of this model that give a message header's fingerprint:
     (engine, threads, context or None, precision) for each engine, hf thread
@@ -143,13 +127,13 @@ def matching_settings(lm, version: int, fingerprint: bytes, precisions=(DEFAULT_
     for engine, n in [("native", 1)] + [("hf", t) for t in threads]:
         if (engine, n) not in cache:
             try:
-                cache[engine, n] = model_fingerprint_as(lm, engine, n)
+                cache[engine, n] = fingerprint_as(lm, engine, n)
             except Exception:  # e.g. a model the native engine cannot describe
                 cache[engine, n] = None
         model_fp = cache[engine, n]
         if model_fp is None:
             continue
-        for ctx in [None, *builtin_contexts()] if version != fmt.VERSION else [None]:
+        for ctx in [None, *builtin_contexts()] if version != message.VERSION else [None]:
             for precision in precisions:
                 if coding_fingerprint(model_fp, precision, version, ctx) == fingerprint:
                     found.append((engine, n, ctx, precision))
@@ -164,34 +148,38 @@ def describe_match(engine: str, threads: int, ctx, precision: int) -> str:
 class LMCodec:
     """Encode and decode messages with one language model.
 
+    lm: any CodingModel (a backend's model or a batching proxy).
     context: a PrimingContext fed to the model before every message (its KV
-    cache is computed once). compact: version-2 header even without a context.
-    lean: version 3, the smallest messages (header fields range-coded, CRC-16).
+    cache is computed once). header_format: "standard" (version 1; with a
+    context: compact), "compact" (version 2 even without a context) or "lean"
+    (version 3, the smallest messages: header fields range-coded, CRC-16).
     crc_bits: 32, or 16 in version 2 (where a link-layer CRC also protects).
     """
 
-    def __init__(self, lm: LanguageModel, precision: int = DEFAULT_PRECISION,
+    def __init__(self, lm: CodingModel, precision: int = DEFAULT_PRECISION,
                  max_tokens: int = DEFAULT_MAX_TOKENS, context: PrimingContext | None = None,
-                 compact: bool = False, crc_bits: int | None = None, lean: bool = False):
+                 header_format: str = "standard", crc_bits: int | None = None):
+        if not isinstance(lm, CodingModel):
+            raise TypeError(f"LMCodec needs a model that codes (models.CodingModel), not "
+                            f"{type(lm).__name__}: load one with load_model / shared_model")
         if not kernels.RC_MIN_PRECISION <= precision <= kernels.RC_MAX_PRECISION:
             raise ValueError(f"precision must be in [{kernels.RC_MIN_PRECISION}, {kernels.RC_MAX_PRECISION}]")
         if lm.vocab_size > (1 << precision):
             raise ValueError(f"precision 2^{precision} is too small for a vocabulary of {lm.vocab_size}")
-        if not 0 < max_tokens <= fmt.MAX_TOKENS:
-            raise ValueError(f"max_tokens must be in [1, {fmt.MAX_TOKENS}]")
+        if not 0 < max_tokens <= message.MAX_TOKENS:
+            raise ValueError(f"max_tokens must be in [1, {message.MAX_TOKENS}]")
         self.lm = lm
         self.precision = precision
         self.max_tokens = max_tokens
         self.context = context
-        if lean:
-            self.version = fmt.LEAN_VERSION
-        else:
-            self.version = fmt.COMPACT_VERSION if (compact or context is not None) else fmt.VERSION
+        self.version = message.header_format_version(header_format)
+        if self.version == message.VERSION and context is not None:
+            self.version = message.COMPACT_VERSION  # version 1 has no room for a context
         if crc_bits is None:
-            crc_bits = 32 if self.version == fmt.VERSION else 16
-        if self.version == fmt.LEAN_VERSION and crc_bits != fmt.LEAN_CRC_BITS:
+            crc_bits = 32 if self.version == message.VERSION else 16
+        if self.version == message.LEAN_VERSION and crc_bits != message.LEAN_CRC_BITS:
             raise ValueError("the lean (version 3) format has a CRC-16")
-        if crc_bits not in (16, 32) or (crc_bits == 16 and self.version == fmt.VERSION):
+        if crc_bits not in (16, 32) or (crc_bits == 16 and self.version == message.VERSION):
             raise ValueError("crc_bits must be 32, or 16 with the compact (version 2) format")
         self.crc_bits = crc_bits
         self.fingerprint = self._fingerprint_for(context)
@@ -205,16 +193,16 @@ class LMCodec:
     def _fingerprint_for(self, context: PrimingContext | None) -> bytes:
         return coding_fingerprint(self.lm.fingerprint, self.precision, self.version, context)
 
-    def _mismatch(self, header) -> fmt.FingerprintMismatch:
+    def _mismatch(self, header) -> message.FingerprintMismatch:
         ours = f"{self.lm.name}, precision {self.precision}, {self.lm.settings.describe()}"
         have = self.context.describe() if self.context else "no priming context"
         def generic():
-            return self._settings_hint(header, have, ours) or fmt.FingerprintMismatch(
+            return self._settings_hint(header, have, ours) or message.FingerprintMismatch(
                 f"message was coded with fingerprint {header.fingerprint.hex()}, this decoder has "
                 f"{self.fingerprint.hex()} ({ours}): use the sender's model and settings")
-        if header.version == fmt.VERSION:
+        if header.version == message.VERSION:
             return generic()
-        if header.version == fmt.COMPACT_VERSION:
+        if header.version == message.COMPACT_VERSION:
             if not header.primed:  # the flag says so: no fingerprint search needed
                 return self._context_hint(None, have) if self.context is not None else generic()
             candidates = builtin_contexts()
@@ -223,27 +211,27 @@ class LMCodec:
         for ctx in candidates:
             if self._fingerprint_for(ctx) == header.fingerprint:
                 return self._context_hint(ctx, have)
-        return self._settings_hint(header, have, ours) or fmt.FingerprintMismatch(
+        return self._settings_hint(header, have, ours) or message.FingerprintMismatch(
             f"message was primed with a priming context this receiver does not have (or coded "
             f"with another model or settings); this decoder has {have} and {ours}")
 
-    def _settings_hint(self, header, have, ours) -> fmt.FingerprintMismatch | None:
+    def _settings_hint(self, header, have, ours) -> message.FingerprintMismatch | None:
         """Names the engine/context/precision of this model that would match."""
         matches = matching_settings(self.lm, header.version, header.fingerprint,
                                     sorted({self.precision, DEFAULT_PRECISION}))
         if not matches:
             return None
-        return fmt.FingerprintMismatch(
+        return message.FingerprintMismatch(
             f"message was coded with other settings of this model ({ours}, {have}); these "
             f"would match: {'; '.join(describe_match(*m) for m in matches)} (use the sender's "
             f"model and settings)")
 
     @staticmethod
-    def _context_hint(ctx, have) -> fmt.FingerprintMismatch:
+    def _context_hint(ctx, have) -> message.FingerprintMismatch:
         if ctx is None:
-            return fmt.FingerprintMismatch(
+            return message.FingerprintMismatch(
                 f"message was coded without a priming context, this decoder has {have}")
-        return fmt.FingerprintMismatch(
+        return message.FingerprintMismatch(
             f"message was primed with the built-in context '{ctx.name}', but this decoder has "
             f"{have}: configure the receiver with context '{ctx.name}'")
 
@@ -257,7 +245,7 @@ class LMCodec:
             for token in self._context_tokens:
                 stream.push(token)
             self._primed = stream
-        if hasattr(self._primed, "fork") and getattr(self.lm, "can_fork", True):
+        if self.lm.can_fork:
             return self._primed.fork()
         stream, self._primed = self._primed, None
         return stream
@@ -328,22 +316,22 @@ class LMCodec:
                                tokens, model_bits)
         return tokens, model_bits
 
-    def make_header(self, raw: bytes, tokens: int, seq=None, depth=0) -> fmt.Header:
+    def make_header(self, raw: bytes, tokens: int, seq=None, depth=0) -> message.Header:
         """Version 1/2 header."""
         flags = 0
-        if self.version == fmt.COMPACT_VERSION:
-            flags |= fmt.FLAG_PRIMED if self.context is not None else 0
-            flags |= fmt.FLAG_CRC16 if self.crc_bits == 16 else 0
-            flags |= fmt.FLAG_HISTORY if seq is not None else 0
-        return fmt.Header(self.fingerprint, tokens, fmt.text_crc(raw, self.crc_bits), self.version,
+        if self.version == message.COMPACT_VERSION:
+            flags |= message.FLAG_PRIMED if self.context is not None else 0
+            flags |= message.FLAG_CRC16 if self.crc_bits == 16 else 0
+            flags |= message.FLAG_HISTORY if seq is not None else 0
+        return message.Header(self.fingerprint, tokens, message.text_crc(raw, self.crc_bits), self.version,
                           flags, seq or 0, depth)
 
-    def lean_header(self, raw: bytes, tokens, kind: int, seq: int = 0) -> fmt.LeanHeader:
+    def lean_header(self, raw: bytes, tokens, kind: int, seq: int = 0) -> message.LeanHeader:
         counted = self.terminator is None or self.terminator in tokens
-        return fmt.LeanHeader(
-            kind, fmt.text_crc(raw, fmt.LEAN_CRC_BITS),
-            self.fingerprint if kind != fmt.KIND_CONTINUATION else b"",
-            seq % fmt.LEAN_SEQ_MODULO if kind != fmt.KIND_SINGLE else 0,
+        return message.LeanHeader(
+            kind, message.text_crc(raw, message.LEAN_CRC_BITS),
+            self.fingerprint if kind != message.KIND_CONTINUATION else b"",
+            seq % message.LEAN_SEQ_MODULO if kind != message.KIND_SINGLE else 0,
             len(tokens) if counted else None)
 
     def code_message(self, stream, raw: bytes, tokens, seq=None, depth=0, keep=False,
@@ -352,63 +340,66 @@ class LMCodec:
         header bits). seq/depth: conversation position (None: stand-alone).
         keep: leave the stream after the text and a separator, for the next
         message of a conversation."""
-        if self.version != fmt.LEAN_VERSION:
+        if self.version != message.LEAN_VERSION:
             payload, model_bits = self.code_tokens(stream, tokens, push_last=keep, progress=progress)
             if keep:
                 self.push_separator(stream)
             header = self.make_header(raw, len(tokens), seq=seq, depth=depth)
-            return fmt.pack(header, payload), model_bits, 8 * fmt.header_bytes(header)
+            return message.pack(header, payload), model_bits, 8 * message.header_bytes(header)
         if seq is None:
-            kind = fmt.KIND_SINGLE
+            kind = message.KIND_SINGLE
         else:
-            kind = fmt.KIND_KEYFRAME if depth == 0 else fmt.KIND_CONTINUATION
+            kind = message.KIND_KEYFRAME if depth == 0 else message.KIND_CONTINUATION
         header = self.lean_header(raw, tokens, kind, seq or 0)
         encoder = kernels.RangeEncoder(self.precision)
-        fmt.write_lean_header(encoder, self.precision, header)
+        message.write_lean_header(encoder, self.precision, header)
         symbols = list(tokens) if header.counted else [*tokens, self.terminator]
-        message, model_bits = self.code_tokens(stream, symbols, push_last=keep, progress=progress,
-                                               encoder=encoder)
+        coded, model_bits = self.code_tokens(stream, symbols, push_last=keep, progress=progress,
+                                             encoder=encoder)
         if keep and header.counted:
             self.push_separator(stream)
-        return message, model_bits, header.bits
+        return coded, model_bits, header.bits
 
     def encode(self, data, progress=None) -> EncodeResult:
         """Code text (str, or bytes that are UTF-8) into one stand-alone message."""
         start = time.perf_counter()
         text, raw, tokens = self.tokenize_checked(data)
         stream = self.message_stream()
-        message, model_bits, header_bits = self.code_message(stream, raw, tokens, progress=progress)
-        return EncodeResult(message, len(raw), len(tokens), model_bits,
+        coded, model_bits, header_bits = self.code_message(stream, raw, tokens, progress=progress)
+        return EncodeResult(coded, len(raw), len(tokens), model_bits,
                             time.perf_counter() - start, header_bits)
 
-    _FORMAT_NAMES = {fmt.VERSION: "stand-alone", fmt.COMPACT_VERSION: "compact/primed",
-                     fmt.LEAN_VERSION: "lean"}
+    @property
+    def header_format(self) -> str:
+        """The header format this codec writes and reads, by name."""
+        return message.HEADER_FORMAT_NAMES[self.version]
 
-    def _version_error(self, version: int) -> fmt.MessageFormatError:
-        return fmt.MessageFormatError(
+    def _version_error(self, version: int) -> message.MessageFormatError:
+        return message.MessageFormatError(
             f"message uses format version {version}, this decoder is set up for version "
-            f"{self.version} ({self._FORMAT_NAMES[self.version]})")
+            f"{self.version} ({self.header_format})")
 
-    def check_header(self, message: bytes):
-        """Parse and validate a header: (header, range decoder positioned at the
-        first token). Raises MessageFormatError / FingerprintMismatch."""
-        message = bytes(message)
-        if message and fmt.peek_version(message) == fmt.LEAN_VERSION:
-            if self.version != fmt.LEAN_VERSION:
-                raise self._version_error(fmt.LEAN_VERSION)
-            decoder = kernels.RangeDecoder(message, self.precision)
-            header = fmt.read_lean_header(decoder, self.precision)
-            if header.kind != fmt.KIND_CONTINUATION and header.fingerprint != self.fingerprint:
+    def check_header(self, coded: bytes):
+        """Parse and validate the header of a coded message: (header, range
+        decoder positioned at the first token). Raises MessageFormatError /
+        FingerprintMismatch."""
+        coded = bytes(coded)
+        if coded and message.peek_version(coded) == message.LEAN_VERSION:
+            if self.version != message.LEAN_VERSION:
+                raise self._version_error(message.LEAN_VERSION)
+            decoder = kernels.RangeDecoder(coded, self.precision)
+            header = message.read_lean_header(decoder, self.precision)
+            if header.kind != message.KIND_CONTINUATION and header.fingerprint != self.fingerprint:
                 raise self._mismatch(header)
         else:
-            header, payload = fmt.unpack(message)
+            header, payload = message.unpack(coded)
             if header.version != self.version:
                 raise self._version_error(header.version)
             if header.fingerprint != self.fingerprint or header.primed != (self.context is not None):
                 raise self._mismatch(header)
             decoder = kernels.RangeDecoder(payload, self.precision)
         if header.tokens is not None and header.tokens > self.max_tokens:
-            raise fmt.MessageFormatError(
+            raise message.MessageFormatError(
                 f"header claims {header.tokens} tokens, above this decoder's limit of {self.max_tokens}")
         return header, decoder
 
@@ -421,7 +412,7 @@ class LMCodec:
         except Exception as e:  # corrupt ids the tokenizer cannot map
             return DecodeResult(None, False, len(tokens), elapsed, model_bits,
                                 f"undecodable tokens: {e}", seq=seq)
-        if fmt.text_crc(raw, header.crc_bits) != header.crc:
+        if message.text_crc(raw, header.crc_bits) != header.crc:
             return DecodeResult(None, False, len(tokens), elapsed, model_bits,
                                 f"CRC-{header.crc_bits} mismatch: payload corrupted", seq=seq)
         return DecodeResult(text, True, len(tokens), elapsed, model_bits, seq=seq)
@@ -445,15 +436,50 @@ class LMCodec:
             self.push_separator(stream)
         return result
 
-    def decode(self, message: bytes, progress=None) -> DecodeResult:
+    def decode(self, coded: bytes, progress=None) -> DecodeResult:
         """Decode one stand-alone message. Header problems raise MessageFormatError;
         a payload that does not reproduce the CRC gives crc_ok=False and no text."""
         start = time.perf_counter()
-        header, decoder = self.check_header(message)
+        header, decoder = self.check_header(coded)
         if header.history:
-            raise fmt.MessageFormatError(
+            raise message.MessageFormatError(
                 "message was coded after earlier messages of a conversation: decode it with a "
                 "ConversationDecoder")
         stream = self.message_stream()
-        return self.decode_message(stream, header, decoder, len(message), progress=progress,
+        return self.decode_message(stream, header, decoder, len(coded), progress=progress,
                                    start=start)
+
+
+def make_codec(model, precision: int = DEFAULT_PRECISION, threads: int = 1,
+               max_tokens: int = DEFAULT_MAX_TOKENS, context="none",
+               header_format: str = "standard", conversation: bool = False,
+               engine: str = "auto") -> LMCodec:
+    """The codec the blocks and the link build from their parameters.
+
+    ``model``: a model object (any CodingModel: hf, native, a batching proxy,
+    the tiny test model), used as it is; or a name for load_model ("default",
+    a GGUF file, a local Hugging Face folder), loaded once per process by
+    ``engine`` ("hf", "native", or "auto": native for Llama-family GGUF files,
+    the default model included, hf otherwise; docs/engine.md) with
+    ``threads``. ``context``: "none", a built-in name or a text file.
+    Conversation history needs a compact or lean header: "standard" then
+    means compact (as it does with a priming context)."""
+    version = message.header_format_version(header_format)
+    if conversation and version == message.VERSION:
+        header_format = "compact"
+    if not isinstance(model, CodingModel):
+        name = _model_name(model)
+        model = shared_model(name, NumericSettings(threads=threads, engine=resolve_engine(engine, name)))
+    return LMCodec(model, precision=precision, max_tokens=max_tokens, context=load_context(context),
+                   header_format=header_format)
+
+
+def _model_name(spec) -> str | None:
+    """A model name for load_model (None: the default), or a clear error for
+    something that is neither a name nor a model."""
+    if is_default(spec):
+        return None
+    if isinstance(spec, (str, os.PathLike)):
+        return str(spec)
+    raise TypeError(f"model must be a name, a path or a model that codes (models.CodingModel), "
+                    f"not {type(spec).__name__}")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Priming contexts: text that both ends of a link know, fed to the language
 model before every message (the LM analogue of a zstd dictionary).
 

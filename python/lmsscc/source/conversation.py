@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Conversation context: message n is coded after earlier messages of the same
 session, which both ends have (the encoder sent them, the decoder decoded them).
 
@@ -19,23 +20,23 @@ from __future__ import annotations
 
 import time
 
-from . import message as fmt
+from . import message
 from .codec import DecodeResult, EncodeResult, LMCodec
 
 DEFAULT_KEYFRAME_PERIOD = 8
-_HISTORY_VERSIONS = (fmt.COMPACT_VERSION, fmt.LEAN_VERSION)
+_HISTORY_VERSIONS = (message.COMPACT_VERSION, message.LEAN_VERSION)
 
 
 def _seq_modulo(codec: LMCodec) -> int:
     if codec.version not in _HISTORY_VERSIONS:
         raise ValueError("conversation coding needs the compact or lean format: "
-                         "LMCodec(..., compact=True), LMCodec(..., lean=True) or a priming context")
-    return fmt.SEQ_MODULO if codec.version == fmt.COMPACT_VERSION else fmt.LEAN_SEQ_MODULO
+                         "LMCodec(..., header_format=\"compact\" or \"lean\") or a priming context")
+    return message.SEQ_MODULO if codec.version == message.COMPACT_VERSION else message.LEAN_SEQ_MODULO
 
 
 def _check_period(period: int, modulo: int) -> int:
-    if not 1 <= period <= fmt.MAX_DEPTH + 1:
-        raise ValueError(f"keyframe_period must be in [1, {fmt.MAX_DEPTH + 1}]")
+    if not 1 <= period <= message.MAX_DEPTH + 1:
+        raise ValueError(f"keyframe_period must be in [1, {message.MAX_DEPTH + 1}]")
     if modulo % period:
         raise ValueError(f"keyframe_period must divide {modulo} (sequence numbers wrap)")
     return period
@@ -56,10 +57,10 @@ class ConversationEncoder:
         depth = self.seq % self.period
         stream = codec.primed_stream() if depth == 0 else self._state
         keep = (self.seq + 1) % self.period != 0  # the next message builds on this one
-        message, model_bits, header_bits = codec.code_message(
+        coded, model_bits, header_bits = codec.code_message(
             stream, raw, tokens, seq=self.seq, depth=depth, keep=keep, progress=progress)
         self._state = stream if keep else None
-        result = EncodeResult(message, len(raw), len(tokens), model_bits,
+        result = EncodeResult(coded, len(raw), len(tokens), model_bits,
                               time.perf_counter() - start, header_bits, seq=self.seq, depth=depth)
         self.seq = (self.seq + 1) % self.modulo
         return result
@@ -77,8 +78,8 @@ class ConversationDecoder:
     def _depth(header):
         """Messages this one was coded after: exact in version 2; in version 3 a
         continuation says only "after seq-1 and its history" (None)."""
-        if header.version == fmt.LEAN_VERSION:
-            return 0 if header.kind == fmt.KIND_KEYFRAME else None
+        if header.version == message.LEAN_VERSION:
+            return 0 if header.kind == message.KIND_KEYFRAME else None
         return header.depth
 
     def _have_history(self, seq: int, depth) -> bool:
@@ -96,15 +97,15 @@ class ConversationDecoder:
         return (f"context missing: message {seq} was coded after messages {needed}; this "
                 f"receiver lacks {missing}")
 
-    def decode(self, message: bytes, progress=None) -> DecodeResult:
+    def decode(self, coded: bytes, progress=None) -> DecodeResult:
         """Decode the next message of the conversation. Header problems raise
         MessageFormatError; missing history gives context_missing=True, no text."""
         start = time.perf_counter()
         codec = self.codec
-        header, decoder = codec.check_header(message)
+        header, decoder = codec.check_header(coded)
         if not header.history:  # a stand-alone message: decode it with the header just read
             self._state = None
-            return codec.decode_message(codec.message_stream(), header, decoder, len(message),
+            return codec.decode_message(codec.message_stream(), header, decoder, len(coded),
                                         progress=progress, start=start)
         seq, depth = header.seq, self._depth(header)
         if depth == 0:
@@ -116,7 +117,7 @@ class ConversationDecoder:
                                 context_missing=True, seq=seq)
         stream = codec.primed_stream() if depth == 0 else self._state
         self._state = None
-        result = codec.decode_message(stream, header, decoder, len(message), keep=True,
+        result = codec.decode_message(stream, header, decoder, len(coded), keep=True,
                                       progress=progress, start=start)
         if result.crc_ok:
             self._state, self._last = stream, seq

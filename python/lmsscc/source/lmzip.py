@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lm_zip container: a text file as independent LM-coded chunks, with the
 settings that decode it.
 
@@ -35,10 +36,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from . import message as fmt
 from .codec import LMCodec
 from .context import builtin_contexts
-from .message import MessageFormatError, decode_varint
+from .message import HEADER_FORMAT_NAMES, HEADER_FORMAT_VERSIONS, MessageFormatError, decode_varint
 
 MAGIC_V1 = b"LMZ1"
 MAGIC = b"LZ"
@@ -50,9 +50,6 @@ FLAG_BUILTIN_CONTEXT = 0x8
 KNOWN_FLAGS = FLAG_ENGINE_HF | FLAG_SETTINGS | FLAG_CHUNKED | FLAG_BUILTIN_CONTEXT
 DEFAULT_CHUNK_CHARS = 4096
 CONTEXT_DIGEST_BYTES = 2  # with the messages' fingerprint, enough to tell contexts apart
-
-HEADER_FORMATS = {"standard": fmt.VERSION, "compact": fmt.COMPACT_VERSION, "lean": fmt.LEAN_VERSION}
-FORMAT_NAMES = {v: k for k, v in HEADER_FORMATS.items()}
 
 # Keys of the settings record (one byte each; 0 ends the record).
 KEY_END, KEY_PRECISION, KEY_THREADS, KEY_FORMAT, KEY_CHUNK_CHARS, KEY_CONTEXT, KEY_MODEL = range(7)
@@ -92,7 +89,7 @@ def settings_for(codec: LMCodec, chunk_chars: int = DEFAULT_CHUNK_CHARS,
     return ZipSettings(
         engine=engine, precision=codec.precision,
         threads=codec.lm.settings.threads if engine == "hf" else 1,
-        header_format=FORMAT_NAMES[codec.version], chunk_chars=chunk_chars,
+        header_format=codec.header_format, chunk_chars=chunk_chars,
         context=ctx.name if ctx else "none",
         context_digest=ctx.digest[:CONTEXT_DIGEST_BYTES] if ctx else b"",
         model=model or "default")
@@ -170,7 +167,7 @@ def _record(s: ZipSettings) -> bytes:
     if s.engine == "hf" and s.threads != DEFAULTS.threads:
         out += bytes([KEY_THREADS]) + _varint(s.threads)
     if s.header_format != DEFAULTS.header_format:
-        out += bytes([KEY_FORMAT]) + _varint(HEADER_FORMATS[s.header_format])
+        out += bytes([KEY_FORMAT]) + _varint(HEADER_FORMAT_VERSIONS[s.header_format])
     if s.chunk_chars != DEFAULTS.chunk_chars:
         out += bytes([KEY_CHUNK_CHARS]) + _varint(s.chunk_chars)
     if s.context != "none" and not _is_builtin(s):
@@ -201,9 +198,9 @@ def _parse_record(data: bytes, pos: int, s: ZipSettings) -> tuple[ZipSettings, i
         if key in (KEY_PRECISION, KEY_THREADS, KEY_CHUNK_CHARS, KEY_FORMAT):
             value, pos = _read_varint(data, pos, "settings record")
             if key == KEY_FORMAT:
-                if value not in FORMAT_NAMES:
+                if value not in HEADER_FORMAT_NAMES:
                     raise MessageFormatError(f"lm_zip settings record: unknown header format {value}")
-                values["header_format"] = FORMAT_NAMES[value]
+                values["header_format"] = HEADER_FORMAT_NAMES[value]
             else:
                 name = {KEY_PRECISION: "precision", KEY_THREADS: "threads",
                         KEY_CHUNK_CHARS: "chunk_chars"}[key]

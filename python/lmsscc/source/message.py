@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The LM-coded message formats; docs/message_format.md describes them.
 
 Version 1 (stand-alone, the default):
@@ -76,6 +77,20 @@ LEAN_COUNT_LENGTH_BITS = 5
 KIND_SINGLE, KIND_KEYFRAME, KIND_CONTINUATION = 0, 1, 2
 KIND_COUNTED_ESCAPE = 3
 KIND_NAMES = {KIND_SINGLE: "single", KIND_KEYFRAME: "keyframe", KIND_CONTINUATION: "continuation"}
+
+# The header formats by name, as LMCodec, the blocks, the link, the apps and
+# lm_zip take them (header_format=...): "standard" version 1, "compact"
+# version 2, "lean" version 3.
+HEADER_FORMAT_VERSIONS = {"standard": VERSION, "compact": COMPACT_VERSION, "lean": LEAN_VERSION}
+HEADER_FORMATS = tuple(HEADER_FORMAT_VERSIONS)
+HEADER_FORMAT_NAMES = {version: name for name, version in HEADER_FORMAT_VERSIONS.items()}
+
+
+def header_format_version(header_format: str) -> int:
+    """The format version of a header format name; a clear error for others."""
+    if header_format not in HEADER_FORMAT_VERSIONS:
+        raise ValueError(f"header_format must be one of {HEADER_FORMATS}, not {header_format!r}")
+    return HEADER_FORMAT_VERSIONS[header_format]
 
 
 class MessageFormatError(ValueError):

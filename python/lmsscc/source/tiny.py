@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A tiny random language model with a real byte-level BPE tokenizer.
 
 Built in about a second from a config, it exercises the whole LM coding path
@@ -7,7 +8,8 @@ predictions are random, which is exactly what round-trip tests need.
 
 from __future__ import annotations
 
-from .lm import LanguageModel, NumericSettings, from_modules
+from .models.base import NumericSettings
+from .models.hf import LanguageModel, from_modules
 
 _TRAINING_TEXT = (
     "The quick brown fox jumps over the lazy dog. Language models predict the next token; "
