@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # gr-lmsscc: `make demo` runs the main job, `make test` runs every test
 # (ctest: the C++ tests and the Python suite).
 # Each first does its own idempotent set-up: Debian packages, the venv, the

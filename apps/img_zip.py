@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """img_zip: lossless image compression with the pixel model and a range coder.
 
     img_zip.py compress IN OUT [--model pixel] [--stats]

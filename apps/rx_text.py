@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Receive text messages of the LM-SSCC link from ZMQ or an SDR.
 
   --device zmq          subscribe to the IQ that apps/tx_text.py --device zmq publishes

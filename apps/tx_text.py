@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Send text messages over the LM-SSCC link.
 
   --device loopback   TX, channel and RX in one process; prints what arrived

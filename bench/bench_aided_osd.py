@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ECCT-aided OSD vs plain OSD on the SAME frames: BER/FER vs number of OSD candidates, and speed.
 
 For each code (with its shipped ECCT weights) and Eb/N0: random codewords, BPSK, AWGN; every batch

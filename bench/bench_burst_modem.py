@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Link benchmark: message error rate vs total energy per source character,
 LM-SSCC with BP and with the ECCT-based decoder, AWGN and Rayleigh (block)
 fading, through the burst modem (sync, CFO and timing estimation included);

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """BER/FER benchmark of channel decoders on one code, BP-50 as the anchor in the same run.
 
   .venv/bin/python bench/bench_fec.py --code LDPC_N49_K24 --ebn0 2 3 4 5 6 7 \

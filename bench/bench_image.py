@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lossless image coding on the held-out photographs: the pixel model against
 PNG, WebP lossless and JPEG-XL lossless at their strongest settings, bits per
 subpixel and encode/decode speed (one thread each), measured in one run.

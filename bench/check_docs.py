@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Checks that the headline figures of README.md and docs/*.md are what their
 committed records say (run by tests/test_docs.py, so a document that drifts
 from its record fails `make test`).

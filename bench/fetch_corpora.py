@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fetch the offline benchmark corpora into .cache/corpora (idempotent).
 
 - Canterbury corpus (alice29.txt, asyoulik.txt, lcet10.txt) from the brotli

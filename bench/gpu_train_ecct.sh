@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # One-shot GPU training of the paper-size ECCT on LDPC(49,24), sized for <= 9 minutes on one H200.
 #
 # Exact command (device machine, repository root; $OUT is the folder that comes back):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the OSD work-saving rules buy on LDPC_N49_K24: codewords/s (wall clock, one thread, 20,000
 frames decoded in one call, 3 runs) and candidates summed per frame, for no rule (the exhaustive
 order-k search), prune only, and prune + early stop; orders 1-3 at 3 and 4 dB. The rules never

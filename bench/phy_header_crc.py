@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Chooses the PHY header's CRC-16 polynomial: for every odd 16-bit polynomial,
 the weight spectrum of the (32, 16) code it makes over the header's 16 field
 bits (every non-zero error pattern the CRC misses is a codeword of that code).

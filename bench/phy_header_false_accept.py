@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """PHY header false accepts end to end: header codewords of the link's code,
 BPSK over AWGN at a low Es/N0 (most headers fail), decoded by BP as the
 receiver does, then checked by version 2 (CRC-16, version, modulation,

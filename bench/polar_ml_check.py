@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Are the SC/SCL errors on POLAR_N64_K32 maximum-likelihood errors? (raw record: docs/data/fec_polar64_scl_mlcheck.txt)
 
   OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/polar_ml_check.py

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """1 vs 2 local workers, in one run: the bench_fec sweep (in-process, Ray with 1 CPU, Ray with 2
 CPUs; the counts must agree) and ECCT / JSCC training throughput with --workers 1 and 2.
 

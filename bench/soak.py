@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Soak test of the loopback link: link_tx -> burst_channel -> link_rx in one
 running flowgraph (phy.radio.LoopbackLink), thousands of messages.
 

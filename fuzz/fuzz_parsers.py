@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """atheris (libFuzzer for Python) target: the parsers that see bytes off the air.
 
 Byte 0 of the input picks the parser, the rest is its input:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* libFuzzer target: the C++ range decoder and CDF quantizer on arbitrary input.
  *
  * Input layout (anything shorter is padded with zeros by the reader):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Write the small committed seed corpus (fuzz/corpus/<target>/): valid inputs
 that reach deep into each parser, so the fuzzer starts from real structure.
 Run once; the seeds are committed. Deterministic."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Build and run the gr-lmsscc fuzz targets (see docs/reliability.md).
 #
 #   fuzz/run.sh build                   build the libFuzzer binaries only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc CDF quantizer; see include/gnuradio/lmsscc/cdf_quantizer.h. */
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # ctest engine_isa_objects_isolated: each object file compiled with the flags
 # of one instruction set (engine_kernel_avx2.cc, engine_kernel_avx512.cc) must
 # define exactly one global symbol, its entry point gr::lmsscc::detail::qmatmul_*,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Which instruction-set code a build of the engine contains (private header
  * of lib/, shared by the engine's files).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: the portable matrix product kernel (any CPU; the only one
  * on aarch64). It reads the interleaved chunk layout directly and runs, row

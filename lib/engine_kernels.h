@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* The block-quantized matrix product, one implementation per instruction set
  * (private header of lib/): engine_kernel_scalar.cc (portable C++),

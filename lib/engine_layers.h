@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* The float parts of a Llama layer (private header of lib/;
  * engine_layers.cc): RMSNorm, attention over a stream's KV cache and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* The engine's own float arithmetic, inlined into every file (and every
  * target clone) that uses it: round half to even, exp, fixed-order sums.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: the matrix product entry point, which picks the kernel of
  * the requested SIMD path (engine_kernels.h), and the written-out definition

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc engine: which SIMD paths exist (compiled in and supported by the
  * running CPU). */

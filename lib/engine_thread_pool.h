@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* The engine's thread pool (private header of lib/; engine_thread_pool.cc).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Ordered-statistics decoder over bit-packed GF(2) rows (see osd_decoder.h). */
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Minimal check helpers shared by the lib/qa_*.cc ctest programs: CHECK counts
  * failures and keeps going; qa_exit_code() prints the summary. */

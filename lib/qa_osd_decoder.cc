@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Unit tests of the ordered-statistics decoder (run by ctest):
  *  - order k (every test pattern) equals exhaustive maximum-likelihood

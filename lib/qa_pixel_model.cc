@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Unit tests of the pixel coder (run by ctest): exact round trips over grey
  * and RGB images of awkward sizes, determinism, garbage input, parameter

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Unit tests of the SC / SC-list polar decoder (run by ctest). */
 

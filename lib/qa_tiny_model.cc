@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* The tiny random model of the engine's tests; see qa_tiny_model.h. */
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* A tiny random Llama model for the engine's C++ tests and known-answer
  * vectors. Its weights come only from std::mt19937 words (fully specified by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* Reader and writer of the known-answer vector files in tests/vectors/
  * (range_coder.txt, engine_tiny.txt): plain text, one case per section,

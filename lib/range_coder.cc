@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* gr-lmsscc range coder; see include/gnuradio/lmsscc/range_coder.h. */
 

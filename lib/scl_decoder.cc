@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /* SC / SC-list decoding of polar codes (see scl_decoder.h for the maths). */
 

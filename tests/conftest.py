@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared fixtures: a tiny random LM (seconds) and the real default model
 (loaded once, only by the few end-to-end tests that ask for it); every test
 fails if a block dropped a PDU for an internal error."""

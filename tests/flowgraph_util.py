@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run message-only flowgraphs in tests: they never end by themselves, so
 start, post PDUs, wait for the expected outputs (with a timeout), stop."""
 

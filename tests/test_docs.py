@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The documents agree with their committed records (bench/check_docs.py),
 the checker catches a drifted figure, and the disagreements of issue 13 stay
 fixed."""

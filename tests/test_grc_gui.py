@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """GNU Radio Companion with the module's blocks, as `make grc` starts it:
 every example opens without an error, headless through GRC's own Python API
 (blocks resolved, flowgraph valid) and in the real GUI under a private Xvfb

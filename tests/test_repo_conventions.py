@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Repository conventions that a check can see: the licence, the user apps
 installed by `cmake --install` (and sharing code only through the package),
 no committed file under a git-ignored path, and tests/ mirroring the
@@ -81,3 +82,26 @@ def test_tests_mirror_the_package():
         if folder.split(os.sep)[0] in TEST_ONLY_FOLDERS:
             continue
         assert folder in packages, f"tests/{folder} mirrors no folder of python/lmsscc"
+
+
+SPDX = "SPDX-License-Identifier: GPL-3.0-or-later"
+
+
+def _source_files() -> list[str]:
+    """The tracked files written in a language with comments: code, build and CI scripts."""
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
+                           check=True).stdout.split()
+    suffixes = (".py", ".cc", ".h", ".sh", ".cmake")
+    return [n for n in names if n.endswith(suffixes) or Path(n).name in ("CMakeLists.txt", "Makefile")
+            or n == ".ci/run"]
+
+
+def test_every_source_file_names_its_licence():
+    """Each file says its licence in its first lines (SPDX), as GNU Radio's own sources do."""
+    files = _source_files()
+    assert len(files) > 100
+    missing = [n for n in files if (REPO / n).is_file()
+               and SPDX not in "\n".join((REPO / n).read_text().split("\n")[:3])]
+    assert not missing, f"no '{SPDX}' line in the first 3 lines of: {missing}"

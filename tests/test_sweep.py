@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The sweep runner (python/lmsscc/sweep.py) behind bench/bench_fec.py: shard seeding, the counted
 prefix, the journal (resume after a kill), in-process == Ray, and a two-node loopback Ray cluster
 that loses a node mid-sweep."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers shared by the tests (a module of its own: every conftest.py is
 imported as `conftest`, so helpers there would clash between folders)."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Train an ECCT decoder (Choukroun & Wolf 2022) for a benchmark code, on the all-zero codeword.
 
 Example (the shipped LDPC(49,24) AWGN model):

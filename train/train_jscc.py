@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Train the DeepSC-style text JSCC (python/lmsscc/jscc) on the offline corpora.
 
     nice -n 10 .venv/bin/python train/train_jscc.py --minutes 25 \

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Train the pixel model's integer tables on the training photographs.
 
     train_pixel_model.py [--out python/lmsscc/weights/pixel_v2] [--rounds 2] [--resume]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Data-parallel training on Ray Train (TorchTrainer, torch DDP over the gloo backend, CPU) for
 the trainers' --workers N (train/train_ecct.py, train/train_jscc.py; docs/scale.md).
 

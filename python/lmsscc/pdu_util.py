@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers shared by the message (PDU) blocks: parse, build, count, log.
 
 A PDU is pmt.cons(metadata dict, uniform vector) on a port named 'pdus'.

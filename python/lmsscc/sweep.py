@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Monte-Carlo sweeps split into shards, run in this process or on a Ray cluster.
 
 A sweep is a list of points (for bench_fec: code, channel, decoder, Eb/N0). Each point is measured

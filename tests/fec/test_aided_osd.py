@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ECCT-aided OSD (fec/aided_osd.py): the network re-orders the OSD, the channel LLRs decide.
 
 Checked: outputs are codewords; a network that says nothing (zero flip logits) gives exactly plain

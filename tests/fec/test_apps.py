@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Smoke tests of train/train_ecct.py (train, checkpoint, resume, export) and bench/bench_fec.py."""
 import importlib.util
 import json

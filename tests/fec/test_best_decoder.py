@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """make_decoder("auto"): the decoder measured best for each kind of code (docs/channel_coding.md)."""
 import numpy as np
 import pytest

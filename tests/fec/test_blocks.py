@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Flowgraph tests of the PDU blocks: encoder -> BPSK/AWGN (gr-digital) -> decoders, and bad input."""
 import time
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Belief propagation: sanity on LDPC and dense codes, agreement with gr-fec's C++ ldpc_decoder."""
 import numpy as np
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Code library: parsers, systematic generator, encoder, agreement with gr-fec's LDPC encoder."""
 import numpy as np
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ECCT model: structure, training step, codeword symmetry, shipped weights."""
 import json
 

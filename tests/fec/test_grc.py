@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The GRC YAML of the channel-coding blocks compiles with grcc and builds a working flowgraph."""
 import os
 import shutil

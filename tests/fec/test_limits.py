@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """BI-AWGN capacity, dispersion and the PPV normal approximation (fec/limits.py), checked
 against values computed here another way (Gauss-Hermite quadrature, Monte Carlo)."""
 import math

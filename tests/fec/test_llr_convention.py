@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Pin the package's LLR sign convention to gr-digital's BPSK constellation and soft decoder."""
 import numpy as np
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ordered-statistics decoder (fec/osd.py, C++ kernel lib/osd_decoder.cc) and its block.
 
 OSD at order k equals exhaustive maximum-likelihood decoding; at lower orders it equals a numpy

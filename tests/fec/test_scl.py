@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """SC / SC-list decoding of the library's Polar codes (fec/polar.py, C++ lib/scl_decoder.cc)."""
 import itertools
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """apps/img_zip.py end to end: encoder and decoder in separate processes,
 PNG/PPM/PGM in and out, statistics, and one clear error line for bad input."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The pixel model's lossless coding: exact round trips, the bytes of a fixed
 image (known answer), and the container's refusals."""
 

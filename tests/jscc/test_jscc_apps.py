@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """train/train_jscc.py (tiny budget, checkpoint/resume) and bench/bench_link.py --quick."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """jscc_mapper / jscc_demapper with the shipped weights in running flowgraphs."""
 
 import numpy as np

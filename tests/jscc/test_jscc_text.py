@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Text preparation, vocabulary, metrics and the classical/digital baseline (no trained model needed)."""
 
 import numpy as np

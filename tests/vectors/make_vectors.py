@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Known answers of the wire formats: what this code puts on the air for
 fixed inputs. tests/source/test_message_vectors.py and
 tests/phy/test_frame_vectors.py compare the committed files with what the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* gr-lmsscc: symbol visibility for the kernel library. */
 #ifndef INCLUDED_LMSSCC_API_H
 #define INCLUDED_LMSSCC_API_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /*
  * gr-lmsscc: a deterministic CPU inference engine for Llama-architecture

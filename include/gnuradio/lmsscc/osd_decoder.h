@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /*
  * gr-lmsscc: ordered-statistics decoding (OSD, Fossorier & Lin 1995) of any

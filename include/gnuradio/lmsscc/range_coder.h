@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /*
  * gr-lmsscc: range coder over integer CDFs with a power-of-two total.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* -*- c++ -*- */
 /*
  * gr-lmsscc: successive-cancellation (SC) and SC-list (SCL) decoding of polar

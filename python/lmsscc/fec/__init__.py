@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Channel coding for gr-lmsscc: code library, BPSK LLRs, BP and ECCT decoders, PDU blocks.
 
 LLR convention for the whole package: L = ln P(bit=1)/P(bit=0), positive means 1 (gr-digital's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ECCT-aided ordered-statistics decoding: the network re-orders the OSD, the channel decides.
 
 The weak point of a low-order OSD is its reliability ordering: when one of the k most reliable

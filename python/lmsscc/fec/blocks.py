@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """GNU Radio message blocks for channel coding: fec_encoder, ecct_decoder, bp_decoder, osd_decoder.
 
 All of them have one message input and one message output, both named 'pdus'. A PDU is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Belief-propagation (sum-product) decoding, vectorized over a batch of frames, for any H.
 
 Works for sparse LDPC matrices and for dense BCH/Polar parity-check matrices alike (the classic

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Linear block codes: parity-check loaders, a systematic generator over GF(2), an encoder.
 
 Two file formats are read:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Decoders with one interface: decode(llr (B, n) float, package convention) -> codeword bits (B, n).
 
   * HardDecoder    : per-bit sign decision (no decoding);

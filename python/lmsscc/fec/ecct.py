@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Error Correction Code Transformer (ECCT), written here from Choukroun & Wolf, NeurIPS 2022.
 
 Model (the paper's design, sizes configurable):

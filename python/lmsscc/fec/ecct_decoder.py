@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The trained ECCT as a decoder (decode(llr (B, n)) -> codeword bits (B, n), as every decoder of
 decoders.py); the hybrid and the ECCT-aided OSD use its flip logits too."""
 from __future__ import annotations

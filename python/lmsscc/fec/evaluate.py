@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Monte-Carlo BER/FER measurement shared by bench/bench_fec.py and train/train_ecct.py."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Finite-length limits for BPSK over AWGN: capacity, dispersion, normal approximation.
 
 Binary-input AWGN channel, symbols +-1, noise variance sigma^2 = 1 / (2 Es/N0). The information

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The package's single LLR sign convention, and LLRs of BPSK codewords sent over a simulated
 channel (the channel model itself, AWGN and Rayleigh fading, is phy/channels.py).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ordered-statistics decoding (OSD, Fossorier & Lin 1995) of any code of the library.
 
 The work is done by the C++ kernel lib/osd_decoder.cc (bit-packed GF(2) elimination on the most

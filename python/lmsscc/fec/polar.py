@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The library's Polar codes as polar codes: structure recovered from H, SC / SCL decoding (C++).
 
 The code files (POLAR_N64_K32, ...) hold only a parity-check matrix H. A polar code of length

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Saving and loading ECCT weights: safetensors tensors + a JSON model card. No pickles anywhere."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Images: lossless coding with a pixel model trained here and the project's
 range coder (codec.py, container.py, pixel_model.py; C++ in lib/pixel_model.cc),
 the classic anchors it is measured against (anchors.py), the photographs it

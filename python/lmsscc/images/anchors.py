@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Classic lossless image codecs at their strongest settings, measured the
 same way as the pixel model: PNG (Pillow, optimize + compress_level 9), WebP
 lossless (cwebp -lossless -z 9 -exact) and JPEG-XL lossless (cjxl -d 0 -e 9).

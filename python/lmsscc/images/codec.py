@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lossless image coding with a model: pixels <-> container bytes.
 
 compress() and decompress() are what apps/img_zip.py and the benchmarks

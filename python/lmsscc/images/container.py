@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The image container: one coded image with what it takes to decode it.
 
     bytes 0-3    b"LMSI"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The photographs the pixel model is trained and measured on, all shipped
 inside PyPI packages (scikit-image's data module, scikit-learn's sample
 images), so nothing is downloaded and no image is copied into this repository.

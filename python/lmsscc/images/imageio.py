@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Images in and out through Pillow (PNG, PPM, PGM and whatever else Pillow
 reads) as uint8 arrays: H x W for grey, H x W x 3 for RGB.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The trained pixel model: its integer tables (shipped as safetensors with a
 JSON card), its fingerprint, and the C++ coder built from them.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fitting the trained tables of the pixel model (lib/pixel_model.cc) on
 training images; used by train/train_pixel_model.py.
 

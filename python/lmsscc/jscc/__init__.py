@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Text JSCC (DeepSC-style): the analog end-to-end baseline that LM-SSCC is compared against.
 
 Blocks load lazily so that importing the package needs no GNU Radio runtime for training."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """GNU Radio message blocks for the text JSCC (PDU in, PDU out on 'pdus').
 
 jscc_mapper:   u8 PDU of UTF-8 text -> c32 PDU of the model's fixed number of complex symbols

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The text JSCC without a flowgraph: text -> complex symbols, and noisy symbols -> text."""
 
 from __future__ import annotations

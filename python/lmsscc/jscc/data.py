@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Sentence preparation and train/test splits for the text JSCC (DeepSC-style).
 
 DeepSC (Xie et al., IEEE TSP 2021) lower-cases its corpus, splits punctuation off words and keeps

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Symbol-level simulation of the digital (separate source-channel) schemes, for the comparison
 with the JSCC: message bytes -> link frame (seq, length, CRC-32) -> LDPC(49,24) -> BPSK -> channel
 -> LLRs -> channel decoder -> frame CRC check.

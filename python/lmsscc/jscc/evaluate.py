@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Send sentences through the text JSCC and a simulated channel; score the result."""
 
 from __future__ import annotations

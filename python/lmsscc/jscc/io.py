@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Safe save/load of the text JSCC: safetensors weights (fp16 to keep the shipped file small,
 loaded back as fp32) + a JSON card holding the configuration, the vocabulary and the training record.
 No pickle anywhere."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Text metrics for the link comparison, written here (no NLTK dependency).
 
 All scores compare normalised forms (data.words: lower case, punctuation split off), so the JSCC,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """DeepSC-style text JSCC: semantic encoder -> channel encoder -> power-normalised complex symbols
 -> channel -> channel decoder -> semantic decoder.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Word-level vocabulary with a spelling fallback, built from the training split only.
 
 DeepSC uses whole words; on our small corpora a word list alone leaves most held-out news sentences

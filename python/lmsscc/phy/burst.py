@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bursts: preamble + PHY header + payload with pilots, root-raised-cosine
 pulses; and the data-aided burst receiver (detection, timing, frequency,
 phase and gain estimation, noise variance for the LLRs).

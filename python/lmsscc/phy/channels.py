@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The package's channel models: AWGN and Rayleigh fading (numpy, for every simulation, and torch
 twins for training on a device), carrier frequency offset and timing offset (fractional delay).
 Every noise sample and fading gain of phy, fec and jscc is drawn here.

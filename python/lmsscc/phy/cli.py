@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Command-line options of the link apps (apps/tx_text.py, apps/rx_text.py,
 apps/demo.py), defined once: both ends of a link offer the same choices with
 the same defaults, and an installed app needs nothing but the package."""

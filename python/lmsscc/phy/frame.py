@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Link frames and the PHY header.
 
 Frame (bytes, inside the coded payload of a burst):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Constellations (taken from gr-digital), mapping and exact soft demapping.
 
 Bit order: a symbol's index is its bits MSB first, as gr-digital's
