@@ -105,3 +105,14 @@ def test_every_source_file_names_its_licence():
     missing = [n for n in files if (REPO / n).is_file()
                and SPDX not in "\n".join((REPO / n).read_text().split("\n")[:3])]
     assert not missing, f"no '{SPDX}' line in the first 3 lines of: {missing}"
+
+
+MAX_LIB_LINES = 600
+
+
+def test_no_cpp_file_over_600_lines():
+    """One concern per file in lib/ and include/ (the engine was split by concern for this)."""
+    files = sorted((REPO / "lib").glob("*.[ch]*")) + sorted((REPO / "include").rglob("*.h"))
+    assert len(files) > 10
+    long = {f.name: n for f in files if (n := len(f.read_text().splitlines())) > MAX_LIB_LINES}
+    assert not long, f"over {MAX_LIB_LINES} lines: {long}"
